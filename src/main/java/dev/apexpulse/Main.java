@@ -1,0 +1,82 @@
+package dev.apexpulse;
+
+import dev.apexpulse.auth.DevTokens;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ConfigException;
+import dev.apexpulse.config.ConfigLoader;
+import dev.apexpulse.config.PulseConfig;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Starts a node from conf/pulse.yaml, PULSE_CONF and the environment; drains it on SIGTERM. */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    long started = System.nanoTime();
+    PulseConfig config;
+    Vertx loader = Vertx.vertx();
+    try {
+      config = ConfigLoader.load(loader, System.getenv()).await(30, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      System.err.println("apex-pulse: " + e.getMessage());
+      System.exit(2);
+      return;
+    } finally {
+      loader.close();
+    }
+    Node node;
+    try {
+      node = Node.start(config).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("apex-pulse: cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("stopping: draining connections (at most {} s)", config.drainGraceSeconds());
+      try {
+        node.stop().await(config.drainGraceSeconds() + 10L, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("stop did not finish cleanly: {}", e.toString());
+      }
+    }, "pulse-shutdown"));
+    LOG.info("apex-pulse node {} ready on {}:{} ({} mode, standalone) in {} ms", config.nodeId(),
+        config.http().host(), node.port(), config.mode().name().toLowerCase(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    if (config.mode() == PulseConfig.Mode.DEV) {
+      printDevBanner(node, config);
+    }
+  }
+
+  /** Dev mode only: a ready-to-use token and curl example for each app whose secret was generated. */
+  private static void printDevBanner(Node node, PulseConfig config) {
+    for (AppConfig app : config.apps().values()) {
+      if (!app.generated()) {
+        continue;
+      }
+      String token = new DevTokens(node.vertx(), app).mint("dev", "Developer", List.of("**"), List.of("**"), 12 * 3600);
+      String base = "http://localhost:" + node.port();
+      System.out.println(String.join("\n",
+          "",
+          "==================== DEV MODE ONLY: generated for this start, never use in production ====================",
+          "app " + app.id() + " secret and API key were generated (set PULSE_APP_" + app.id() + "_SECRET / _API_KEY to fix them)",
+          "  token (12 h, user 'dev', all channels):",
+          "    " + token,
+          "  API key: " + app.apiKey(),
+          "  connect:  ws://localhost:" + node.port() + "/ws?token=" + token,
+          "  publish:  curl -s -X POST " + base + "/api/v1/apps/" + app.id() + "/publish \\",
+          "              -H 'Authorization: Bearer " + app.apiKey() + "' -H 'Content-Type: application/json' \\",
+          "              -d '{\"channel\":\"dashboard/department/3\",\"data\":{\"orders\":42}}'",
+          "  demo page: " + base + "/",
+          "==========================================================================================================",
+          ""));
+    }
+  }
+}

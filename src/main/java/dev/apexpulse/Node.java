@@ -1,0 +1,203 @@
+package dev.apexpulse;
+
+import dev.apexpulse.api.HttpApi;
+import dev.apexpulse.auth.TokenVerifier;
+import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.LocalBridge;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Publisher;
+import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.gateway.GatewayVerticle;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.MemoryHistory;
+import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.presence.LocalPresence;
+import dev.apexpulse.presence.Presence;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,
+ * publisher, metrics) and the verticles that accept sockets. Standalone it is a cluster of one.
+ */
+public final class Node {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  /** How long the sequencer waits for a missing offset before filling the gap from history. */
+  private static final long GAP_MILLIS = 100;
+  private static final long HISTORY_SWEEP_MILLIS = 60_000;
+
+  private final Vertx vertx;
+  private final PulseConfig config;
+  private final PulseMetrics metrics;
+  private final TokenVerifier tokens;
+  private final History history;
+  private final Presence presence;
+  private final LocalHub hub;
+  private final Bridge bridge;
+  private final Publisher publisher;
+  private final HttpApi api;
+  private final List<GatewayVerticle> gateways = new ArrayList<>();
+  private final List<String> deployments = new ArrayList<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private volatile boolean ready;
+  private volatile boolean draining;
+  private int port;
+
+  private Node(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    this.vertx = vertx;
+    this.config = config;
+    this.metrics = metrics;
+    this.tokens = new TokenVerifier(vertx, config);
+    MemoryHistory memory = new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L,
+        System::currentTimeMillis);
+    this.history = memory;
+    this.presence = new LocalPresence();
+    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, config.limits().maxHistoryRequest());
+    this.bridge = new LocalBridge(hub);
+    hub.bridge(bridge);
+    this.publisher = new Publisher(config, history, bridge, metrics);
+    this.api = new HttpApi(this);
+    vertx.setPeriodic(HISTORY_SWEEP_MILLIS, t -> memory.sweep(hub::inUse));
+  }
+
+  /** Starts a standalone node with its own Vert.x instance. */
+  public static Future<Node> start(PulseConfig config) {
+    PulseMetrics metrics = new PulseMetrics();
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+        .build();
+    Node node = new Node(vertx, config, metrics);
+    return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> deploy() {
+    int count = instances(config);
+    // the first server may bind port 0 (tests); the others share whatever port it got
+    GatewayVerticle first = new GatewayVerticle(this, config.http().port());
+    return vertx.deployVerticle(first).compose(id -> {
+      deployments.add(id);
+      gateways.add(first);
+      port = first.actualPort();
+      Future<Void> rest = Future.succeededFuture();
+      for (int i = 1; i < count; i++) {
+        GatewayVerticle g = new GatewayVerticle(this, port);
+        rest = rest.compose(v -> vertx.deployVerticle(g).map(d -> {
+          deployments.add(d);
+          gateways.add(g);
+          return null;
+        }));
+      }
+      return rest;
+    }).onSuccess(v -> ready = true);
+  }
+
+  private static int instances(PulseConfig config) {
+    int n = config.http().instances();
+    return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * Drains and stops: turns not-ready, closes every socket with 1012 in batches (clients reconnect
+   * elsewhere), waits at most the drain grace time, then closes Vert.x.
+   */
+  public Future<Void> stop() {
+    if (!stopping.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
+    ready = false;
+    draining = true;
+    long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
+    int total = Math.max(1, metrics.connections());
+    // spread the closes over half the grace time, in batches of at least 100
+    int batch = (int) Math.max(100, total / Math.max(1, grace / 2 / 50));
+    List<Future<Void>> closing = new ArrayList<>();
+    for (GatewayVerticle g : gateways) {
+      closing.add(g.closeAll(batch, 50));
+    }
+    Future<Void> drained = Future.all(closing).mapEmpty();
+    return withTimeout(drained, grace)
+        .eventually(() -> {
+          history.close();
+          presence.close();
+          return bridge.stop();
+        })
+        .eventually(vertx::close)
+        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()));
+  }
+
+  private Future<Void> withTimeout(Future<Void> f, long millis) {
+    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(millis, t -> {
+      if (p.tryComplete()) {
+        LOG.warn("drain grace time of {} ms over, closing the remaining sockets", millis);
+      }
+    });
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      p.tryComplete();
+    });
+    return p.future();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public PulseConfig config() {
+    return config;
+  }
+
+  public PulseMetrics metrics() {
+    return metrics;
+  }
+
+  public TokenVerifier tokens() {
+    return tokens;
+  }
+
+  public History history() {
+    return history;
+  }
+
+  public Presence presence() {
+    return presence;
+  }
+
+  public LocalHub hub() {
+    return hub;
+  }
+
+  public Bridge bridge() {
+    return bridge;
+  }
+
+  public Publisher publisher() {
+    return publisher;
+  }
+
+  public HttpApi api() {
+    return api;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+}

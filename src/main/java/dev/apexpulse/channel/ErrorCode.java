@@ -1,0 +1,39 @@
+package dev.apexpulse.channel;
+
+/** The protocol's error codes, with the HTTP status the API answers them with. */
+public enum ErrorCode {
+  BAD_REQUEST(400),
+  UNAUTHORIZED(401),
+  FORBIDDEN(403),
+  NOT_FOUND(404),
+  TOO_LARGE(413),
+  RATE_LIMITED(429),
+  LIMIT_EXCEEDED(429),
+  UNAVAILABLE(503),
+  RECOVERY_FAILED(409);
+
+  private final int httpStatus;
+  private final String wire;
+
+  ErrorCode(int httpStatus) {
+    this.httpStatus = httpStatus;
+    this.wire = name().toLowerCase();
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public String wire() {
+    return wire;
+  }
+
+  public static ErrorCode fromWire(String code) {
+    for (ErrorCode c : values()) {
+      if (c.wire.equals(code)) {
+        return c;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.apexpulse.channel;
+
+import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.History;
+import dev.apexpulse.metrics.PulseMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.json.Json;
+
+/**
+ * The one way in for every publish (client frame, HTTP API, event bus, outbox, jobs): validate,
+ * store in history (which assigns the offset), then hand to the bridge for delivery everywhere.
+ */
+public final class Publisher {
+  private final PulseConfig config;
+  private final History history;
+  private final Bridge bridge;
+  private final PulseMetrics metrics;
+
+  public Publisher(PulseConfig config, History history, Bridge bridge, PulseMetrics metrics) {
+    this.config = config;
+    this.history = history;
+    this.bridge = bridge;
+    this.metrics = metrics;
+  }
+
+  /** Publishes a JSON value (anything {@link Json#encode} accepts, or null). */
+  public Future<Message> publish(String app, Object channel, Object data, String from) {
+    String json;
+    try {
+      json = Json.encode(data);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new PulseException(ErrorCode.BAD_REQUEST, "data is not JSON"));
+    }
+    return publishJson(app, channel, json, from);
+  }
+
+  /** Publishes data that is already JSON text (trusted to be valid: it came from a JSON parser). */
+  public Future<Message> publishJson(String app, Object channel, String json, String from) {
+    ChannelKey key;
+    try {
+      key = key(app, channel);
+    } catch (PulseException e) {
+      return Future.failedFuture(e);
+    }
+    if (json.length() > config.limits().maxPublishBytes()) {
+      // length in chars is a lower bound of the UTF-8 size: cheap first check, exact one below
+      return Future.failedFuture(tooLarge());
+    }
+    if (utf8Length(json) > config.limits().maxPublishBytes()) {
+      return Future.failedFuture(tooLarge());
+    }
+    return history.append(key, json, from)
+        .recover(e -> Future.failedFuture(new PulseException(ErrorCode.UNAVAILABLE, "history unavailable")))
+        .compose(m -> {
+          metrics.published();
+          return bridge.publish(m).map(m);
+        });
+  }
+
+  /** Validates app and channel, naming what is wrong. */
+  public ChannelKey key(String app, Object channel) {
+    if (config.app(app) == null) {
+      throw new PulseException(ErrorCode.NOT_FOUND, "unknown app " + app);
+    }
+    try {
+      return new ChannelKey(app, ChannelName.normalise(channel));
+    } catch (ChannelName.InvalidChannelException e) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  private PulseException tooLarge() {
+    return new PulseException(ErrorCode.TOO_LARGE, "data larger than " + config.limits().maxPublishBytes() + " bytes");
+  }
+
+  private static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+}

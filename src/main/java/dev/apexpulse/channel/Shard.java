@@ -1,0 +1,87 @@
+package dev.apexpulse.channel;
+
+import dev.apexpulse.metrics.PulseMetrics;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Context;
+
+import java.util.Arrays;
+import java.util.HashMap;
+
+/**
+ * The subscriptions of the connections on one event loop. Touched only from that loop, so fan-out
+ * needs no locks: a message is handed to each shard once and written to its sockets in one pass.
+ */
+public final class Shard {
+  private static final Subscriber[] NONE = new Subscriber[0];
+
+  final int index;
+  final Context context;
+  private final PulseMetrics metrics;
+  // copy-on-write arrays: changes are rare, iteration happens per message and must not allocate
+  private final HashMap<ChannelKey, Subscriber[]> subscribers = new HashMap<>();
+
+  Shard(int index, Context context, PulseMetrics metrics) {
+    this.index = index;
+    this.context = context;
+    this.metrics = metrics;
+  }
+
+  public Context context() {
+    return context;
+  }
+
+  void add(ChannelKey key, Subscriber s) {
+    Subscriber[] old = subscribers.getOrDefault(key, NONE);
+    Subscriber[] grown = Arrays.copyOf(old, old.length + 1);
+    grown[old.length] = s;
+    subscribers.put(key, grown);
+  }
+
+  void remove(ChannelKey key, Subscriber s) {
+    Subscriber[] old = subscribers.get(key);
+    if (old == null) {
+      return;
+    }
+    int at = -1;
+    for (int i = 0; i < old.length; i++) {
+      if (old[i] == s) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0) {
+      return;
+    }
+    if (old.length == 1) {
+      subscribers.remove(key);
+      return;
+    }
+    Subscriber[] shrunk = new Subscriber[old.length - 1];
+    System.arraycopy(old, 0, shrunk, 0, at);
+    System.arraycopy(old, at + 1, shrunk, at, old.length - at - 1);
+    subscribers.put(key, shrunk);
+  }
+
+  void deliver(Message m) {
+    Subscriber[] targets = subscribers.get(m.key());
+    if (targets == null) {
+      return;
+    }
+    int written = 0;
+    for (Subscriber s : targets) {
+      if (s.deliver(m)) {
+        written++;
+      }
+    }
+    metrics.delivered(written, System.nanoTime() - m.arrivedNanos());
+  }
+
+  void deliverEvent(ChannelKey key, ByteBuf frame) {
+    Subscriber[] targets = subscribers.get(key);
+    if (targets != null) {
+      for (Subscriber s : targets) {
+        s.deliverEvent(frame);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package dev.apexpulse.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The whole validated configuration of a node. Built once at start; immutable. */
+public record PulseConfig(
+    Mode mode,
+    String nodeId,
+    Http http,
+    int heartbeatSeconds,
+    int authLeewaySeconds,
+    int authTimeoutSeconds,
+    Limits limits,
+    HistorySettings history,
+    int drainGraceSeconds,
+    Map<String, AppConfig> apps,
+    JsonObject raw) {
+
+  public enum Mode { DEV, PRODUCTION }
+
+  public record Http(String host, int port, int instances, int maxBodyBytes, boolean compression, boolean demo) {}
+
+  public record Limits(int maxFrameBytes, int maxPublishBytes, int maxSubscriptions, int frameRate, int frameBurst,
+                       int maxQueuedBytes, int maxConnections, int maxHistoryRequest, int apiRate, int apiBurst) {}
+
+  public record HistorySettings(int size, int ttlSeconds) {}
+
+  private static final Pattern APP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  public static PulseConfig from(JsonObject json) {
+    ConfigReader root = new ConfigReader(json, "");
+    String modeText = root.string("mode", "dev").trim().toLowerCase();
+    Mode mode = switch (modeText) {
+      case "dev" -> Mode.DEV;
+      case "production", "prod" -> Mode.PRODUCTION;
+      default -> throw new ConfigException("mode", "expected dev or production, got '" + modeText + "'");
+    };
+    String nodeId = root.section("node").string("id", "");
+    if (nodeId.isBlank()) {
+      nodeId = "n-" + randomHex(4);
+    }
+
+    ConfigReader http = root.section("http");
+    Http httpCfg = new Http(
+        http.string("host", "0.0.0.0"),
+        http.integer("port", 8080, 0, 65535),
+        http.integer("instances", 0, 0, 64),
+        http.integer("maxBodyBytes", 1 << 20, 1024, 64 << 20),
+        http.bool("compression", false),
+        http.bool("demo", true));
+
+    ConfigReader limits = root.section("limits");
+    Limits limitsCfg = new Limits(
+        limits.integer("maxFrameBytes", 65536, 1024, 16 << 20),
+        limits.integer("maxPublishBytes", 65536, 16, 16 << 20),
+        limits.integer("maxSubscriptions", 256, 1, 100_000),
+        limits.integer("frameRate", 50, 1, 1_000_000),
+        limits.integer("frameBurst", 100, 1, 1_000_000),
+        limits.integer("maxQueuedBytes", 512 * 1024, 4096, 256 << 20),
+        limits.integer("maxConnections", 10_000, 1, 10_000_000),
+        limits.integer("maxHistoryRequest", 1000, 1, 1_000_000),
+        limits.integer("apiRate", 1000, 1, 10_000_000),
+        limits.integer("apiBurst", 2000, 1, 10_000_000));
+
+    ConfigReader history = root.section("history");
+    HistorySettings historyCfg = new HistorySettings(
+        history.integer("size", 100, 0, 1_000_000),
+        history.integer("ttlSeconds", 600, 1, 7 * 24 * 3600));
+
+    ConfigReader appsSection = root.section("apps");
+    Map<String, AppConfig> apps = new LinkedHashMap<>();
+    for (String id : appsSection.raw().fieldNames()) {
+      if (!APP_ID.matcher(id).matches()) {
+        throw new ConfigException(appsSection.key(id), "app id must match [A-Za-z0-9_-]{1,64}");
+      }
+      apps.put(id, AppConfig.from(id, appsSection.section(id), mode));
+    }
+
+    return new PulseConfig(
+        mode, nodeId, httpCfg,
+        root.section("heartbeat").integer("intervalSeconds", 25, 1, 3600),
+        root.section("auth").integer("leewaySeconds", 30, 0, 3600),
+        root.section("auth").integer("timeoutSeconds", 5, 1, 300),
+        limitsCfg, historyCfg,
+        root.section("drain").integer("graceSeconds", 10, 0, 3600),
+        Collections.unmodifiableMap(apps),
+        json.copy());
+  }
+
+  public AppConfig app(String id) {
+    return id == null ? null : apps.get(id);
+  }
+
+  /** The configuration section of a later component (cluster, db, jobs), validated by its owner. */
+  public JsonObject section(String name) {
+    JsonObject s = raw.getJsonObject(name);
+    return s == null ? new JsonObject() : s;
+  }
+
+  static String randomHex(int bytes) {
+    byte[] b = new byte[bytes];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+}

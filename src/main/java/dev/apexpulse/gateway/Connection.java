@@ -1,0 +1,495 @@
+package dev.apexpulse.gateway;
+
+import dev.apexpulse.Node;
+import dev.apexpulse.auth.AuthException;
+import dev.apexpulse.auth.Identity;
+import dev.apexpulse.auth.OriginPolicy;
+import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.channel.Message;
+import dev.apexpulse.channel.PulseException;
+import dev.apexpulse.channel.Shard;
+import dev.apexpulse.channel.Subscriber;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.history.Replay;
+import dev.apexpulse.presence.ClientInfo;
+import dev.apexpulse.presence.PresenceChange;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One client socket: authentication, its subscriptions, limits and the protocol's request/reply.
+ * Runs entirely on its event loop, so its state needs no locks.
+ */
+final class Connection {
+  private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
+  private static final int MAX_PENDING_PER_SUBSCRIPTION = 10_000;
+  private static final long MAX_TIMER_MILLIS = 24L * 3600 * 1000;
+
+  final String id;
+  private final ServerWebSocket ws;
+  private final Node node;
+  private final Shard shard;
+  private final GatewayVerticle owner;
+  private final String origin;
+  private final TokenBucket bucket;
+  private final Map<ChannelKey, Subscription> subscriptions = new HashMap<>();
+  private Identity identity;
+  private long authTimer = -1;
+  private long expiryTimer = -1;
+  private int overLimitInARow;
+  long lastReadNanos = System.nanoTime();
+  private boolean closed;
+
+  Connection(String id, ServerWebSocket ws, Node node, Shard shard, GatewayVerticle owner, String origin) {
+    this.id = id;
+    this.ws = ws;
+    this.node = node;
+    this.shard = shard;
+    this.owner = owner;
+    this.origin = origin;
+    this.bucket = new TokenBucket(node.config().limits().frameRate(), node.config().limits().frameBurst(), System.nanoTime());
+  }
+
+  /** Starts the protocol; {@code identity} is set when the URL carried a valid token or ?app=. */
+  void start(Identity identity, String refusal) {
+    ws.setWriteQueueMaxSize(node.config().limits().maxQueuedBytes());
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(this::onBinary);
+    ws.pongHandler(b -> lastReadNanos = System.nanoTime());
+    ws.closeHandler(v -> release());
+    ws.exceptionHandler(this::onException);
+    if (refusal != null) {
+      send(Frames.error(null, ErrorCode.UNAUTHORIZED, refusal));
+      close(CloseCode.POLICY, refusal);
+    } else if (identity != null) {
+      authenticated(identity, null);
+    } else {
+      authTimer = node.vertx().setTimer(node.config().authTimeoutSeconds() * 1000L, t -> {
+        authTimer = -1;
+        if (this.identity == null) {
+          close(CloseCode.POLICY, "authentication timeout");
+        }
+      });
+    }
+  }
+
+  // ---- inbound ----
+
+  private void onText(String text) {
+    long now = System.nanoTime();
+    lastReadNanos = now;
+    if (closed) {
+      return;
+    }
+    if (!bucket.take(now)) {
+      node.metrics().error(ErrorCode.RATE_LIMITED);
+      if (++overLimitInARow > node.config().limits().frameBurst()) {
+        close(CloseCode.POLICY, "frame rate limit exceeded");
+      } else {
+        send(Frames.error(null, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().frameRate() + " frames per second"));
+      }
+      return;
+    }
+    overLimitInARow = 0;
+    JsonObject frame;
+    try {
+      frame = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      fail(null, ErrorCode.BAD_REQUEST, "malformed JSON frame: expected a JSON object");
+      return;
+    }
+    Long id;
+    Object rawId = frame.getValue("id");
+    if (rawId == null) {
+      id = null;
+    } else if (rawId instanceof Number n && n.doubleValue() == n.longValue() && !(n instanceof Double d && d.isInfinite())) {
+      id = n.longValue();
+    } else {
+      fail(null, ErrorCode.BAD_REQUEST, "id must be an integer");
+      return;
+    }
+    try {
+      dispatch(frame, id);
+    } catch (PulseException e) {
+      fail(id, e.code(), e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("connection {}: unexpected failure handling a frame", this.id, e);
+      fail(id, ErrorCode.BAD_REQUEST, "request could not be handled");
+    }
+  }
+
+  private void dispatch(JsonObject frame, Long id) {
+    Object type = frame.getValue("type");
+    if (!(type instanceof String t)) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "frame needs a string type");
+    }
+    if (t.equals("auth")) {
+      onAuth(frame, id);
+      return;
+    }
+    if (identity == null) {
+      throw new PulseException(ErrorCode.UNAUTHORIZED, "send an auth frame first");
+    }
+    switch (t) {
+      case "subscribe" -> onSubscribe(frame, id);
+      case "unsubscribe" -> onUnsubscribe(frame, id);
+      case "publish" -> onPublish(frame, id);
+      case "presence" -> onPresence(frame, id);
+      case "ping" -> send(Frames.pong(id));
+      case "trigger" -> throw new PulseException(ErrorCode.NOT_FOUND, "no triggerable job named " + frame.getValue("job"));
+      default -> throw new PulseException(ErrorCode.BAD_REQUEST, "unknown frame type '" + abbreviate(t) + "'");
+    }
+  }
+
+  private void onBinary(Buffer data) {
+    lastReadNanos = System.nanoTime();
+    if (!closed) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
+    }
+  }
+
+  private void onException(Throwable e) {
+    // Netty reports protocol violations (bad UTF-8, oversize frames) here and closes the socket itself
+    LOG.debug("connection {}: {}", id, e.toString());
+  }
+
+  // ---- auth ----
+
+  private void onAuth(JsonObject frame, Long id) {
+    if (!(frame.getValue("token") instanceof String token)) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "auth needs a string token");
+    }
+    node.tokens().verify(token, null).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        String reason = ar.cause() instanceof AuthException ? ar.cause().getMessage() : "token invalid";
+        fail(id, ErrorCode.UNAUTHORIZED, reason);
+        if (identity == null) {
+          close(CloseCode.POLICY, reason);
+        }
+        return;
+      }
+      Identity fresh = ar.result();
+      if (identity != null && (!identity.app().equals(fresh.app()) || !fresh.user().equals(identity.user()))) {
+        fail(id, ErrorCode.FORBIDDEN, "a refreshed token must be for the same app and user");
+        return;
+      }
+      AppConfig app = node.config().app(fresh.app());
+      if (!OriginPolicy.allowed(app.origins(), origin)) {
+        node.metrics().upgradeRefused("origin");
+        fail(id, ErrorCode.FORBIDDEN, "origin not allowed for app " + app.id());
+        close(CloseCode.POLICY, "origin not allowed");
+        return;
+      }
+      authenticated(fresh, id);
+    });
+  }
+
+  private void authenticated(Identity fresh, Long id) {
+    boolean first = identity == null;
+    identity = fresh;
+    if (authTimer >= 0) {
+      node.vertx().cancelTimer(authTimer);
+      authTimer = -1;
+    }
+    armExpiry();
+    send(Frames.welcome(id, this.id, node.config().nodeId(), node.config().heartbeatSeconds()));
+    if (first) {
+      LOG.debug("connection {} authenticated as {} for app {}", this.id, fresh.user(), fresh.app());
+    }
+  }
+
+  private void armExpiry() {
+    if (expiryTimer >= 0) {
+      node.vertx().cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
+    if (identity.expiresAtMillis() == Long.MAX_VALUE) {
+      return;
+    }
+    long left = identity.expiresAtMillis() - System.currentTimeMillis();
+    if (left <= 0) {
+      close(CloseCode.POLICY, "token expired");
+      return;
+    }
+    expiryTimer = node.vertx().setTimer(Math.min(left, MAX_TIMER_MILLIS), t -> {
+      expiryTimer = -1;
+      armExpiry();
+    });
+  }
+
+  // ---- requests ----
+
+  private void onSubscribe(JsonObject frame, Long id) {
+    ChannelKey key = node.publisher().key(identity.app(), frame.getValue("channel"));
+    if (subscriptions.containsKey(key)) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "already subscribed to " + key.channel());
+    }
+    if (!identity.maySubscribe(key.channel())) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to subscribe to " + key.channel());
+    }
+    if (subscriptions.size() >= node.config().limits().maxSubscriptions()) {
+      throw new PulseException(ErrorCode.LIMIT_EXCEEDED, "at most " + node.config().limits().maxSubscriptions() + " subscriptions per connection");
+    }
+    Since since = Since.parse(frame.getValue("since"));
+    Subscription sub = new Subscription(key);
+    subscriptions.put(key, sub);
+    int limit = node.config().limits().maxHistoryRequest();
+    node.hub().subscribe(shard, key, sub)
+        .compose(v -> since == null
+            ? node.history().position(key).map(p -> new Replay(true, p, List.of()))
+            : node.history().since(key, since.offset, since.epoch, limit))
+        .onComplete(ar -> {
+          if (sub.removed) {
+            return;
+          }
+          if (ar.failed()) {
+            LOG.warn("connection {}: subscribe to {} failed: {}", this.id, key, ar.cause().toString());
+            drop(sub);
+            fail(id, since == null ? ErrorCode.UNAVAILABLE : ErrorCode.RECOVERY_FAILED, "history unavailable, try again");
+            return;
+          }
+          Replay replay = ar.result();
+          node.hub().baseline(key, replay.position());
+          boolean recovered = since == null || replay.recovered();
+          send(Frames.subscribed(id, key.channel(), replay.position(), recovered));
+          sub.goLive(since != null && recovered ? since.offset : replay.position().offset(), replay.messages());
+          ClientInfo me = clientInfo();
+          node.presence().join(key, me).onSuccess(change -> announce("join", key, change));
+        });
+  }
+
+  private void onUnsubscribe(JsonObject frame, Long id) {
+    ChannelKey key = node.publisher().key(identity.app(), frame.getValue("channel"));
+    Subscription sub = subscriptions.get(key);
+    if (sub == null) {
+      throw new PulseException(ErrorCode.NOT_FOUND, "not subscribed to " + key.channel());
+    }
+    drop(sub);
+    send(Frames.unsubscribed(id, key.channel()));
+  }
+
+  private void onPublish(JsonObject frame, Long id) {
+    ChannelKey key = node.publisher().key(identity.app(), frame.getValue("channel"));
+    if (!identity.mayPublish(key.channel())) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to publish to " + key.channel());
+    }
+    if (!frame.containsKey("data")) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "publish needs data");
+    }
+    node.publisher().publishJson(key.app(), key.channel(), Json.encode(frame.getValue("data")), identity.user())
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            send(Frames.ack(id, ar.result().offset()));
+          } else {
+            replyFailure(id, ar.cause());
+          }
+        });
+  }
+
+  private void onPresence(JsonObject frame, Long id) {
+    ChannelKey key = node.publisher().key(identity.app(), frame.getValue("channel"));
+    if (!identity.maySubscribe(key.channel())) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to see presence of " + key.channel());
+    }
+    node.presence().clients(key).onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(Frames.presence(id, key.channel(), ar.result()));
+      } else {
+        replyFailure(id, ar.cause());
+      }
+    });
+  }
+
+  private void replyFailure(Long id, Throwable cause) {
+    if (cause instanceof PulseException p) {
+      fail(id, p.code(), p.getMessage());
+    } else {
+      LOG.warn("connection {}: request failed: {}", this.id, cause.toString());
+      fail(id, ErrorCode.UNAVAILABLE, "temporarily unavailable, try again");
+    }
+  }
+
+  // ---- outbound ----
+
+  private void send(String frame) {
+    if (!closed) {
+      ws.writeTextMessage(frame);
+    }
+  }
+
+  private void fail(Long id, ErrorCode code, String message) {
+    node.metrics().error(code);
+    send(Frames.error(id, code, message));
+  }
+
+  /** Writes a shared message frame, or closes a consumer whose queue is full (1013). */
+  private boolean write(ByteBuf frame) {
+    if (closed) {
+      return false;
+    }
+    if (ws.writeQueueFull()) {
+      node.metrics().slowConsumer();
+      close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
+      return false;
+    }
+    // the frame bytes are shared by every subscriber; each write gets its own read index over them
+    ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, frame.duplicate(), true));
+    return true;
+  }
+
+  private void announce(String type, ChannelKey key, PresenceChange change) {
+    if (change == PresenceChange.USER_CHANGED && node.config().app(key.app()).presenceEvents()) {
+      node.bridge().publishEvent(key, Frames.presenceEvent(type, key.channel(), identity.user(), identity.name()));
+    }
+  }
+
+  private ClientInfo clientInfo() {
+    return new ClientInfo(id, identity.anonymous() ? null : identity.user(), identity.name());
+  }
+
+  // ---- lifecycle ----
+
+  void heartbeat(long now, long silentLimitNanos) {
+    if (closed) {
+      return;
+    }
+    if (now - lastReadNanos > silentLimitNanos) {
+      close(CloseCode.GOING_AWAY, "no heartbeat");
+    } else {
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  /** Closes with a code; subscriptions are dropped at once so no more frames are queued. */
+  void close(short code, String reason) {
+    if (closed) {
+      return;
+    }
+    release();
+    node.metrics().closed(code);
+    ws.close(code, reason);
+  }
+
+  private void release() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (authTimer >= 0) {
+      node.vertx().cancelTimer(authTimer);
+    }
+    if (expiryTimer >= 0) {
+      node.vertx().cancelTimer(expiryTimer);
+    }
+    for (Subscription sub : new ArrayList<>(subscriptions.values())) {
+      drop(sub);
+    }
+    owner.forget(this);
+  }
+
+  private void drop(Subscription sub) {
+    sub.removed = true;
+    subscriptions.remove(sub.key);
+    node.hub().unsubscribe(shard, sub.key, sub);
+    if (identity != null) {
+      Identity who = identity;
+      node.presence().leave(sub.key, clientInfo()).onSuccess(change -> {
+        if (change == PresenceChange.USER_CHANGED && node.config().app(sub.key.app()).presenceEvents()) {
+          node.bridge().publishEvent(sub.key, Frames.presenceEvent("leave", sub.key.channel(), who.user(), who.name()));
+        }
+      });
+    }
+  }
+
+  int subscriptionCount() {
+    return subscriptions.size();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 32 ? s.substring(0, 32) + "…" : s;
+  }
+
+  /** {@code since} of a subscribe frame. */
+  private record Since(long offset, String epoch) {
+    static Since parse(Object raw) {
+      if (raw == null) {
+        return null;
+      }
+      if (raw instanceof JsonObject o && o.getValue("offset") instanceof Number n && n.longValue() >= 0
+          && n.doubleValue() == n.longValue() && o.getValue("epoch") instanceof String e) {
+        return new Since(n.longValue(), e);
+      }
+      throw new PulseException(ErrorCode.BAD_REQUEST, "since must be {\"offset\": integer >= 0, \"epoch\": string}");
+    }
+  }
+
+  /**
+   * One channel of this connection. Until the subscribe reply is sent it buffers live messages, so
+   * replayed and live messages reach the client in offset order, none twice.
+   */
+  private final class Subscription implements Subscriber {
+    final ChannelKey key;
+    boolean removed;
+    private List<Message> pending = new ArrayList<>();
+    private long lastOffset;
+
+    Subscription(ChannelKey key) {
+      this.key = key;
+    }
+
+    void goLive(long startOffset, List<Message> replay) {
+      lastOffset = startOffset;
+      List<Message> buffered = pending;
+      pending = null;
+      for (Message m : replay) {
+        deliver(m);
+      }
+      for (Message m : buffered) {
+        deliver(m);
+      }
+    }
+
+    @Override
+    public boolean deliver(Message m) {
+      if (pending != null) {
+        if (pending.size() >= MAX_PENDING_PER_SUBSCRIPTION) {
+          node.metrics().slowConsumer();
+          close(CloseCode.TRY_AGAIN_LATER, "too slow: too many messages while subscribing");
+          return false;
+        }
+        pending.add(m);
+        return false;
+      }
+      if (m.offset() <= lastOffset || removed) {
+        return false;
+      }
+      lastOffset = m.offset();
+      return write(m.frame());
+    }
+
+    @Override
+    public void deliverEvent(ByteBuf frame) {
+      if (pending == null && !removed) {
+        write(frame);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.apexpulse.gateway;
+
+import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.history.Position;
+import dev.apexpulse.presence.ClientInfo;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the server's control frames (message frames are encoded once, in {@code Message}). */
+final class Frames {
+  private Frames() {}
+
+  static String welcome(Long id, String connection, String node, int heartbeat) {
+    return withId(new JsonObject().put("type", "welcome"), id)
+        .put("connection", connection).put("node", node).put("heartbeat", heartbeat).encode();
+  }
+
+  static String subscribed(Long id, String channel, Position p, boolean recovered) {
+    return withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
+        .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered).encode();
+  }
+
+  static String unsubscribed(Long id, String channel) {
+    return withId(new JsonObject().put("type", "unsubscribed"), id).put("channel", channel).encode();
+  }
+
+  static String ack(Long id, Long offset) {
+    JsonObject ack = withId(new JsonObject().put("type", "ack"), id);
+    if (offset != null) {
+      ack.put("offset", offset);
+    }
+    return ack.encode();
+  }
+
+  static String pong(Long id) {
+    return withId(new JsonObject().put("type", "pong"), id).encode();
+  }
+
+  /** One entry per user (several tabs of one user count once); anonymous connections are not listed. */
+  static String presence(Long id, String channel, List<ClientInfo> clients) {
+    Map<String, JsonObject> users = new LinkedHashMap<>();
+    for (ClientInfo c : clients) {
+      if (c.user() != null) {
+        users.computeIfAbsent(c.user(), u -> {
+          JsonObject o = new JsonObject().put("user", u);
+          if (c.name() != null) {
+            o.put("name", c.name());
+          }
+          return o;
+        });
+      }
+    }
+    return withId(new JsonObject().put("type", "presence"), id).put("channel", channel)
+        .put("count", users.size()).put("connections", clients.size())
+        .put("clients", new JsonArray(List.copyOf(users.values()))).encode();
+  }
+
+  static String presenceEvent(String type, String channel, String user, String name) {
+    JsonObject o = new JsonObject().put("type", type).put("channel", channel).put("user", user);
+    if (name != null) {
+      o.put("name", name);
+    }
+    return o.encode();
+  }
+
+  static String error(Long id, ErrorCode code, String message) {
+    return withId(new JsonObject().put("type", "error"), id).put("code", code.wire()).put("message", message).encode();
+  }
+
+  private static JsonObject withId(JsonObject frame, Long id) {
+    return id == null ? frame : frame.put("id", id);
+  }
+}

@@ -1,0 +1,206 @@
+package dev.apexpulse.gateway;
+
+import dev.apexpulse.Node;
+import dev.apexpulse.api.ApiError;
+import dev.apexpulse.auth.AuthException;
+import dev.apexpulse.auth.ChannelPattern;
+import dev.apexpulse.auth.Identity;
+import dev.apexpulse.auth.OriginPolicy;
+import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.channel.Shard;
+import dev.apexpulse.config.AppConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One event loop's share of the node: an HTTP server (all instances share the port), the sockets it
+ * accepted and their shard of the hub. Stateless apart from those sockets.
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final AtomicLong CONNECTION_IDS = new AtomicLong();
+
+  private final Node node;
+  private final int port;
+  private final Set<Connection> connections = new LinkedHashSet<>();
+  private Shard shard;
+  private HttpServer server;
+  private long heartbeatTimer;
+
+  public GatewayVerticle(Node node, int port) {
+    this.node = node;
+    this.port = port;
+  }
+
+  @Override
+  public Future<?> start() {
+    shard = node.hub().newShard(context);
+    Router router = node.api().router(vertx);
+    router.get("/ws").handler(this::upgrade);
+    int maxFrame = node.config().limits().maxFrameBytes();
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(node.config().http().host())
+        .setPort(port)
+        .setMaxWebSocketFrameSize(maxFrame)
+        .setMaxWebSocketMessageSize(maxFrame)
+        .setPerMessageWebSocketCompressionSupported(node.config().http().compression())
+        .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
+        .setWebSocketClosingTimeout(5)
+        .setTcpNoDelay(true);
+    long interval = node.config().heartbeatSeconds() * 1000L;
+    heartbeatTimer = vertx.setPeriodic(interval, interval, t -> heartbeat());
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void upgrade(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (node.draining()) {
+      node.metrics().upgradeRefused("draining");
+      ApiError.send(ctx, 503, ErrorCode.UNAVAILABLE, "node is shutting down, connect to another");
+      return;
+    }
+    String origin = req.getHeader("Origin");
+    String token = req.getParam("token");
+    String appParam = req.getParam("app");
+    AppConfig app = token == null && appParam != null ? node.config().app(appParam) : null;
+    if (token == null && appParam != null && (app == null || app.anonymous().isEmpty())) {
+      node.metrics().upgradeRefused("anonymous");
+      ApiError.send(ctx, 401, ErrorCode.UNAUTHORIZED, "app " + appParam + " allows no anonymous connections");
+      return;
+    }
+    if (!originAllowed(app, origin)) {
+      node.metrics().upgradeRefused("origin");
+      ApiError.send(ctx, 403, ErrorCode.FORBIDDEN, "origin not allowed");
+      return;
+    }
+    if (node.metrics().connections() >= node.config().limits().maxConnections()) {
+      node.metrics().upgradeRefused("limit");
+      ApiError.send(ctx, 503, ErrorCode.LIMIT_EXCEEDED, "node is at its connection limit, try another");
+      return;
+    }
+    // a bad query token still upgrades, then closes with 1008: browsers see the close code (a refused
+    // handshake is an opaque 1006), which tells pulse.js to fetch a fresh token
+    Future<Identity> identity = token != null ? node.tokens().verify(token, null)
+        : app != null ? Future.succeededFuture(anonymous(app)) : Future.succeededFuture(null);
+    identity.onComplete(ar -> {
+      String refusal = null;
+      Identity who = null;
+      if (ar.failed()) {
+        refusal = ar.cause() instanceof AuthException ? ar.cause().getMessage() : "token invalid";
+      } else {
+        who = ar.result();
+        if (who != null && !OriginPolicy.allowed(node.config().app(who.app()).origins(), origin)) {
+          node.metrics().upgradeRefused("origin");
+          ApiError.send(ctx, 403, ErrorCode.FORBIDDEN, "origin not allowed for app " + who.app());
+          return;
+        }
+      }
+      accept(req, who, refusal, origin);
+    });
+  }
+
+  private void accept(HttpServerRequest req, Identity identity, String refusal, String origin) {
+    node.metrics().connectionOpened();
+    req.toWebSocket().onComplete(ar -> {
+      if (ar.failed()) {
+        node.metrics().connectionClosed();
+        LOG.debug("upgrade failed: {}", ar.cause().toString());
+        return;
+      }
+      Connection c = new Connection("c-" + node.config().nodeId().substring(2) + "-" + CONNECTION_IDS.incrementAndGet(),
+          ar.result(), node, shard, this, origin);
+      connections.add(c);
+      c.start(identity, refusal);
+    });
+  }
+
+  private boolean originAllowed(AppConfig app, String origin) {
+    if (app != null) {
+      return OriginPolicy.allowed(app.origins(), origin);
+    }
+    // app not known yet (token in the first frame): any app's origin may open; checked again at auth
+    for (AppConfig a : node.config().apps().values()) {
+      if (OriginPolicy.allowed(a.origins(), origin)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Identity anonymous(AppConfig app) {
+    List<ChannelPattern> read = new ArrayList<>();
+    for (String p : app.anonymous()) {
+      ChannelPattern compiled = ChannelPattern.compile(p, null);
+      if (compiled != null) {
+        read.add(compiled);
+      }
+    }
+    return new Identity(app.id(), "anonymous", null, Long.MAX_VALUE, List.copyOf(read), List.of(), List.of(), true);
+  }
+
+  void forget(Connection c) {
+    if (connections.remove(c)) {
+      node.metrics().connectionClosed();
+    }
+  }
+
+  private void heartbeat() {
+    long now = System.nanoTime();
+    long silentLimit = 2L * node.config().heartbeatSeconds() * 1_000_000_000L;
+    for (Connection c : new ArrayList<>(connections)) {
+      c.heartbeat(now, silentLimit);
+    }
+  }
+
+  /** Closes every socket with 1012 in batches, so clients reconnect elsewhere without a stampede. */
+  public Future<Void> closeAll(int batchSize, long pauseMillis) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> closeBatch(batchSize, pauseMillis, done));
+    return done.future();
+  }
+
+  private void closeBatch(int batchSize, long pauseMillis, Promise<Void> done) {
+    List<Connection> batch = new ArrayList<>();
+    for (Connection c : connections) {
+      if (batch.size() == batchSize) {
+        break;
+      }
+      batch.add(c);
+    }
+    for (Connection c : batch) {
+      c.close(CloseCode.RESTARTING, "node restarting, reconnect");
+    }
+    if (connections.isEmpty()) {
+      done.complete();
+    } else {
+      vertx.setTimer(Math.max(1, pauseMillis), t -> closeBatch(batchSize, pauseMillis, done));
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(heartbeatTimer);
+    for (Connection c : new ArrayList<>(connections)) {
+      c.close(CloseCode.RESTARTING, "node restarting, reconnect");
+    }
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,151 @@
+package dev.apexpulse.history;
+
+import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.Message;
+import io.vertx.core.Future;
+
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * History of a standalone node: one bounded ring per channel (count and age). A channel idle for
+ * twice the age limit is forgotten; it then starts a new epoch, which clients see as
+ * {@code recovered:false}.
+ */
+public final class MemoryHistory implements History {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ConcurrentHashMap<ChannelKey, Ring> rings = new ConcurrentHashMap<>();
+  private final int size;
+  private final long ttlMillis;
+  private final LongSupplier clock;
+
+  public MemoryHistory(int size, long ttlMillis, LongSupplier clock) {
+    this.size = size;
+    this.ttlMillis = ttlMillis;
+    this.clock = clock;
+  }
+
+  @Override
+  public Future<Message> append(ChannelKey key, String data, String from) {
+    long now = clock.getAsLong();
+    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    synchronized (ring) {
+      if (ring.removed) {
+        return append(key, data, from);
+      }
+      Message m = new Message(key, ring.top + 1, ring.epoch, data, from, now);
+      ring.top = m.offset();
+      ring.touched = now;
+      if (size > 0) {
+        ring.messages.addLast(m);
+        if (ring.messages.size() > size) {
+          ring.messages.removeFirst();
+        }
+      }
+      return Future.succeededFuture(m);
+    }
+  }
+
+  @Override
+  public Future<Position> position(ChannelKey key) {
+    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    synchronized (ring) {
+      if (ring.removed) {
+        return position(key);
+      }
+      ring.touched = Math.max(ring.touched, clock.getAsLong());
+      return Future.succeededFuture(new Position(ring.top, ring.epoch));
+    }
+  }
+
+  @Override
+  public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
+    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    synchronized (ring) {
+      if (ring.removed) {
+        return since(key, offset, epoch, limit);
+      }
+      expire(ring, clock.getAsLong());
+      Position position = new Position(ring.top, ring.epoch);
+      long missing = ring.top - offset;
+      if (!ring.epoch.equals(epoch) || offset < 0 || missing < 0 || missing > limit) {
+        return Future.succeededFuture(new Replay(false, position, List.of()));
+      }
+      List<Message> out = new ArrayList<>((int) missing);
+      for (Message m : ring.messages) {
+        if (m.offset() > offset) {
+          out.add(m);
+        }
+      }
+      boolean complete = out.size() == missing;
+      return Future.succeededFuture(new Replay(complete, position, complete ? out : List.of()));
+    }
+  }
+
+  @Override
+  public Future<Replay> recent(ChannelKey key, int limit) {
+    Ring ring = rings.get(key);
+    if (ring == null) {
+      return position(key).map(p -> new Replay(true, p, List.of()));
+    }
+    synchronized (ring) {
+      expire(ring, clock.getAsLong());
+      List<Message> all = new ArrayList<>(ring.messages);
+      return Future.succeededFuture(new Replay(true, new Position(ring.top, ring.epoch),
+          all.subList(Math.max(0, all.size() - limit), all.size())));
+    }
+  }
+
+  /**
+   * Drops expired messages and forgets channels idle for twice the age limit, except those still in
+   * use: a live subscriber must never see its channel restart at offset 1.
+   */
+  public void sweep(Predicate<ChannelKey> inUse) {
+    long now = clock.getAsLong();
+    for (Iterator<Ring> it = rings.values().iterator(); it.hasNext(); ) {
+      Ring ring = it.next();
+      synchronized (ring) {
+        expire(ring, now);
+        if (ring.messages.isEmpty() && now - ring.touched > 2 * ttlMillis && !inUse.test(ring.key)) {
+          ring.removed = true;
+          it.remove();
+        }
+      }
+    }
+  }
+
+  public int channelCount() {
+    return rings.size();
+  }
+
+  private void expire(Ring ring, long now) {
+    while (!ring.messages.isEmpty() && now - ring.messages.peekFirst().publishedAt() > ttlMillis) {
+      ring.messages.removeFirst();
+    }
+  }
+
+  private static String newEpoch() {
+    return Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+  }
+
+  private static final class Ring {
+    final ChannelKey key;
+    final String epoch;
+    final ArrayDeque<Message> messages = new ArrayDeque<>();
+    long top;
+    long touched;
+    boolean removed;
+
+    Ring(ChannelKey key, String epoch) {
+      this.key = key;
+      this.epoch = epoch;
+    }
+  }
+}

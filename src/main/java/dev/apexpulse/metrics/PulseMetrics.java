@@ -1,0 +1,125 @@
+package dev.apexpulse.metrics;
+
+import dev.apexpulse.channel.ErrorCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The gateway's own meters, in the same Prometheus registry as Vert.x's. */
+public final class PulseMetrics {
+  private final PrometheusMeterRegistry registry;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong subscriptions = new AtomicLong();
+  private final Counter published;
+  private final Counter delivered;
+  private final Counter fanouts;
+  private final Timer fanoutLatency;
+  private final Counter slowConsumers;
+  private final Counter gapFilled;
+  private final DistributionSummary gapSkipped;
+  private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
+  private final Map<String, Counter> closes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
+
+  public PulseMetrics() {
+    this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  public PulseMetrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder("pulse_connections", connections, AtomicInteger::get)
+        .description("Open WebSocket connections on this node").register(registry);
+    Gauge.builder("pulse_subscriptions", subscriptions, AtomicLong::get)
+        .description("Channel subscriptions of the connections on this node").register(registry);
+    published = Counter.builder("pulse_messages_published").description("Messages published through this node").register(registry);
+    delivered = Counter.builder("pulse_messages_delivered").description("Message frames written to sockets").register(registry);
+    fanouts = Counter.builder("pulse_fanouts").description("Messages fanned out to local subscribers").register(registry);
+    fanoutLatency = Timer.builder("pulse_fanout_latency")
+        .description("From a message reaching this node to its frames being queued on every local socket")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    slowConsumers = Counter.builder("pulse_slow_consumer_closes")
+        .description("Connections closed with 1013 because they did not read fast enough").register(registry);
+    gapFilled = Counter.builder("pulse_sequence_gaps_filled")
+        .description("Out-of-order gaps filled from history").register(registry);
+    gapSkipped = DistributionSummary.builder("pulse_sequence_gap_skipped")
+        .description("Offsets never delivered because history no longer had them").register(registry);
+    for (ErrorCode code : ErrorCode.values()) {
+      errors.put(code, Counter.builder("pulse_errors").tag("code", code.wire())
+          .description("Protocol and API errors by code").register(registry));
+    }
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public void connectionOpened() {
+    connections.incrementAndGet();
+  }
+
+  public void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  public int connections() {
+    return connections.get();
+  }
+
+  public void subscriptionsChanged(int delta) {
+    subscriptions.addAndGet(delta);
+  }
+
+  public void published() {
+    published.increment();
+  }
+
+  public void fanout() {
+    fanouts.increment();
+  }
+
+  public void delivered(int frames, long latencyNanos) {
+    if (frames > 0) {
+      delivered.increment(frames);
+      fanoutLatency.record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  public void error(ErrorCode code) {
+    errors.get(code).increment();
+  }
+
+  public void slowConsumer() {
+    slowConsumers.increment();
+  }
+
+  public void closed(int code) {
+    closes.computeIfAbsent(Integer.toString(code), c -> Counter.builder("pulse_closes").tag("code", c)
+        .description("Connections closed by the server, by close code").register(registry)).increment();
+  }
+
+  public void upgradeRefused(String reason) {
+    refusedUpgrades.computeIfAbsent(reason, r -> Counter.builder("pulse_upgrades_refused").tag("reason", r)
+        .description("WebSocket upgrades refused before the handshake").register(registry)).increment();
+  }
+
+  public void gapFilled() {
+    gapFilled.increment();
+  }
+
+  public void gapSkipped(long offsets) {
+    gapSkipped.record(offsets);
+  }
+}
