@@ -47,8 +47,8 @@ public final class Main {
         LOG.warn("stop did not finish cleanly: {}", e.toString());
       }
     }, "pulse-shutdown"));
-    LOG.info("apex-pulse node {} ready on {}:{} ({} mode, standalone) in {} ms", config.nodeId(),
-        config.http().host(), node.port(), config.mode().name().toLowerCase(),
+    LOG.info("apex-pulse node {} ready on {}:{} ({} mode, {}) in {} ms", config.nodeId(),
+        config.http().host(), node.port(), config.mode().name().toLowerCase(), node.describe(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     if (config.mode() == PulseConfig.Mode.DEV) {
       printDevBanner(node, config);

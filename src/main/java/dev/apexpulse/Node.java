@@ -3,15 +3,12 @@ package dev.apexpulse;
 import dev.apexpulse.api.HttpApi;
 import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.channel.Bridge;
-import dev.apexpulse.channel.LocalBridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.history.History;
-import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
-import dev.apexpulse.presence.LocalPresence;
 import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,9 +30,10 @@ public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   /** How long the sequencer waits for a missing offset before filling the gap from history. */
   private static final long GAP_MILLIS = 100;
-  private static final long HISTORY_SWEEP_MILLIS = 60_000;
+  private static final long HOUSEKEEPING_MILLIS = 60_000;
 
   private final Vertx vertx;
+  private final Engines engines;
   private final PulseConfig config;
   private final PulseMetrics metrics;
   private final TokenVerifier tokens;
@@ -52,32 +50,42 @@ public final class Node {
   private volatile boolean draining;
   private int port;
 
-  private Node(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+  private Node(Vertx vertx, PulseConfig config, PulseMetrics metrics, Engines engines) {
     this.vertx = vertx;
     this.config = config;
     this.metrics = metrics;
+    this.engines = engines;
     this.tokens = new TokenVerifier(vertx, config);
-    MemoryHistory memory = new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L,
-        System::currentTimeMillis);
-    this.history = memory;
-    this.presence = new LocalPresence();
+    this.history = engines.history(vertx, config);
+    this.presence = engines.presence(vertx, config);
     this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, config.limits().maxHistoryRequest());
-    this.bridge = new LocalBridge(hub);
+    this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, metrics);
     this.api = new HttpApi(this);
-    vertx.setPeriodic(HISTORY_SWEEP_MILLIS, t -> memory.sweep(hub::inUse));
+    vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
   }
 
   /** Starts a standalone node with its own Vert.x instance. */
   public static Future<Node> start(PulseConfig config) {
+    return start(config, new StandaloneEngines());
+  }
+
+  /** Starts a node on its own Vert.x instance, built by the engines (clustered or not). */
+  public static Future<Node> start(PulseConfig config, Engines engines) {
     PulseMetrics metrics = new PulseMetrics();
-    Vertx vertx = Vertx.builder()
+    var builder = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
-        .build();
-    Node node = new Node(vertx, config, metrics);
-    return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+        .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
+    return engines.vertx(builder, config).compose(vertx -> {
+      Node node;
+      try {
+        node = new Node(vertx, config, metrics, engines);
+      } catch (RuntimeException e) {
+        return vertx.close().transform(v -> Future.failedFuture(e));
+      }
+      return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+    });
   }
 
   private Future<Void> deploy() {
@@ -187,6 +195,11 @@ public final class Node {
 
   public HttpApi api() {
     return api;
+  }
+
+  /** How this node runs (standalone or clustered), for logs. */
+  public String describe() {
+    return engines.describe();
   }
 
   public int port() {

@@ -128,8 +128,9 @@ final class Connection {
     } catch (PulseException e) {
       fail(id, e.code(), e.getMessage());
     } catch (RuntimeException e) {
+      // a bug, not bad input: the connection's state is no longer trustworthy
       LOG.error("connection {}: unexpected failure handling a frame", this.id, e);
-      fail(id, ErrorCode.BAD_REQUEST, "request could not be handled");
+      close(CloseCode.SERVER_ERROR, "internal error");
     }
   }
 

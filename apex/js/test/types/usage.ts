@@ -1,0 +1,47 @@
+// Compile-only check of pulse.d.ts (npm run typecheck); never executed.
+import pulse = require('../../pulse');
+
+const client = pulse.connect({
+  url: 'wss://pulse.example.com/ws',
+  tokenProvider: async ({ reason }) => (reason === 'auth' ? 'fresh' : 'cached'),
+  backoff: { initial: 500, max: 20000 },
+});
+
+client.on('reconnecting', ({ attempt, delay, code }) => console.log(attempt, delay, code));
+client.on('error', (e) => console.log(e.code, e.message));
+client.on('close', (c) => c.willReconnect);
+client.on('recovery', (r) => r.channel);
+
+const sub = client.subscribe<{ text: string }>('chat/room/7', (data, meta) => {
+  const text: string = data.text;
+  const offset: number = meta.offset;
+  if (meta.binary) console.log('binary');
+  console.log(text, offset, meta.from);
+}, {
+  onRecovery: (info) => console.log(info.recovered),
+  onSubscribed: (reply) => console.log(reply.epoch),
+});
+sub.ready.then((r) => r && r.offset);
+sub.unsubscribe().then(() => undefined);
+
+async function use(): Promise<void> {
+  const { offset } = await client.publish('chat/room/7', { text: 'hi' });
+  const bin = await client.publish('files/1', new Uint8Array([0, 255]));
+  const p = await client.presence('chat/room/7');
+  const ack = await client.trigger('order-stats');
+  console.log(offset, bin.offset, p.count, p.clients[0].user, ack.id);
+  try {
+    await client.publish('x', 1);
+  } catch (e) {
+    if (e instanceof pulse.PulseError && e.code === 'unavailable') console.log('retry later');
+  }
+}
+void use();
+
+pulse.apex.refreshRegionOn(client, 'orders', 'ORDERS', { debounce: 500 });
+pulse.apex.setItemsOn(client, 'stats', { P1_TOTAL: 'total', P1_AT: (d) => d.at });
+pulse.apex.notifyOn(client, 'alerts', { type: 'error', text: (d) => d.message });
+pulse.apex.eventsOn(client, 'chat/room/7', document);
+const delay: number = pulse._internal.backoffDelay(3, { initial: 1000, max: 30000, factor: 2 }, Math.random);
+console.log(delay, client.state, client.connected, client.welcome?.heartbeat);
+client.close();

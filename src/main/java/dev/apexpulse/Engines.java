@@ -1,0 +1,31 @@
+package dev.apexpulse;
+
+import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.History;
+import dev.apexpulse.presence.Presence;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+
+/**
+ * The parts that differ between a standalone node and a cluster member: the Vert.x instance
+ * (clustered or not) and where history, presence and message routing live.
+ */
+public interface Engines {
+
+  Future<Vertx> vertx(VertxBuilder builder, PulseConfig config);
+
+  History history(Vertx vertx, PulseConfig config);
+
+  Presence presence(Vertx vertx, PulseConfig config);
+
+  Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub);
+
+  /** Housekeeping for the engines, run every minute (e.g. forgetting idle in-memory history). */
+  default void sweep(History history, LocalHub hub) {}
+
+  /** How this node runs, for the start-up log line. */
+  String describe();
+}

@@ -1,0 +1,49 @@
+package dev.apexpulse;
+
+import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.LocalBridge;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.MemoryHistory;
+import dev.apexpulse.presence.LocalPresence;
+import dev.apexpulse.presence.Presence;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+
+/** A cluster of one: no Hazelcast, history and presence in memory, the bridge a direct call. */
+public class StandaloneEngines implements Engines {
+
+  @Override
+  public Future<Vertx> vertx(VertxBuilder builder, PulseConfig config) {
+    return Future.succeededFuture(builder.build());
+  }
+
+  @Override
+  public History history(Vertx vertx, PulseConfig config) {
+    return new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L, System::currentTimeMillis);
+  }
+
+  @Override
+  public Presence presence(Vertx vertx, PulseConfig config) {
+    return new LocalPresence();
+  }
+
+  @Override
+  public Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub) {
+    return new LocalBridge(hub);
+  }
+
+  @Override
+  public void sweep(History history, LocalHub hub) {
+    if (history instanceof MemoryHistory memory) {
+      memory.sweep(hub::inUse);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "standalone";
+  }
+}
