@@ -11,6 +11,7 @@ import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -77,20 +78,36 @@ public final class Node {
     var builder = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
-    return engines.vertx(builder, config).compose(vertx -> {
+    // completed outside any Vert.x context: a failed start closes Vert.x, whose threads then cannot
+    // run the caller's callbacks
+    Promise<Node> started = Promise.promise();
+    engines.vertx(builder, config).onComplete(built -> {
+      if (built.failed()) {
+        started.fail(built.cause());
+        return;
+      }
+      Vertx vertx = built.result();
       Node node;
       try {
         node = new Node(vertx, config, metrics, engines);
       } catch (RuntimeException e) {
-        return vertx.close().transform(v -> Future.failedFuture(e));
+        vertx.close().onComplete(v -> started.fail(e));
+        return;
       }
-      return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+      node.deploy().onComplete(deployed -> {
+        if (deployed.succeeded()) {
+          started.complete(node);
+        } else {
+          vertx.close().onComplete(v -> started.fail(deployed.cause()));
+        }
+      });
     });
+    return started.future();
   }
 
   private Future<Void> deploy() {
     int count = instances(config);
-    // the first server may bind port 0 (tests); the others share whatever port it got
+    // servers of one Vert.x instance on the same host and port share it, port 0 included
     GatewayVerticle first = new GatewayVerticle(this, config.http().port());
     return vertx.deployVerticle(first).compose(id -> {
       deployments.add(id);
@@ -98,7 +115,7 @@ public final class Node {
       port = first.actualPort();
       Future<Void> rest = Future.succeededFuture();
       for (int i = 1; i < count; i++) {
-        GatewayVerticle g = new GatewayVerticle(this, port);
+        GatewayVerticle g = new GatewayVerticle(this, config.http().port());
         rest = rest.compose(v -> vertx.deployVerticle(g).map(d -> {
           deployments.add(d);
           gateways.add(g);
@@ -144,7 +161,7 @@ public final class Node {
   }
 
   private Future<Void> withTimeout(Future<Void> f, long millis) {
-    io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+    Promise<Void> p = Promise.promise();
     long timer = vertx.setTimer(millis, t -> {
       if (p.tryComplete()) {
         LOG.warn("drain grace time of {} ms over, closing the remaining sockets", millis);
