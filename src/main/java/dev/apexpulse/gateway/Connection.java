@@ -18,6 +18,7 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.json.DecodeException;
@@ -26,6 +27,11 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +45,9 @@ final class Connection {
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   private static final int MAX_PENDING_PER_SUBSCRIPTION = 10_000;
   private static final long MAX_TIMER_MILLIS = 24L * 3600 * 1000;
+  private static final ThreadLocal<CharsetDecoder> STRICT_UTF8 = ThreadLocal.withInitial(() ->
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT));
 
   final String id;
   private final ServerWebSocket ws;
@@ -52,6 +61,8 @@ final class Connection {
   private long authTimer = -1;
   private long expiryTimer = -1;
   private int overLimitInARow;
+  private Buffer partial;
+  private boolean partialText;
   long lastReadNanos = System.nanoTime();
   private boolean closed;
 
@@ -68,9 +79,7 @@ final class Connection {
   /** Starts the protocol; {@code identity} is set when the URL carried a valid token or ?app=. */
   void start(Identity identity, String refusal) {
     ws.setWriteQueueMaxSize(node.config().limits().maxQueuedBytes());
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(this::onBinary);
-    ws.pongHandler(b -> lastReadNanos = System.nanoTime());
+    ws.frameHandler(this::onFrame);
     ws.closeHandler(v -> release());
     ws.exceptionHandler(this::onException);
     if (refusal != null) {
@@ -90,12 +99,57 @@ final class Connection {
 
   // ---- inbound ----
 
-  private void onText(String text) {
-    long now = System.nanoTime();
-    lastReadNanos = now;
+  /**
+   * Reassembles fragmented messages itself: Vert.x's aggregator neither rejects invalid UTF-8 (1007)
+   * nor answers an oversize message with a close frame (1009), as RFC 6455 asks.
+   */
+  private void onFrame(WebSocketFrame frame) {
+    lastReadNanos = System.nanoTime();
     if (closed) {
       return;
     }
+    switch (frame.type()) {
+      case TEXT, BINARY -> {
+        partialText = frame.type() == WebSocketFrameType.TEXT;
+        partial = frame.isFinal() ? frame.binaryData() : Buffer.buffer().appendBuffer(frame.binaryData());
+      }
+      case CONTINUATION -> {
+        if (partial == null) {
+          close(CloseCode.PROTOCOL_ERROR, "continuation without a message");
+          return;
+        }
+        partial.appendBuffer(frame.binaryData());
+      }
+      default -> {
+        return; // ping (answered by Vert.x), pong (liveness noted above), close
+      }
+    }
+    if (partial.length() > node.config().limits().maxFrameBytes()) {
+      partial = null;
+      close(CloseCode.TOO_BIG, "message larger than " + node.config().limits().maxFrameBytes() + " bytes");
+      return;
+    }
+    if (!frame.isFinal()) {
+      return;
+    }
+    Buffer message = partial;
+    partial = null;
+    if (!partialText) {
+      onBinary(message);
+      return;
+    }
+    String text;
+    try {
+      text = STRICT_UTF8.get().decode(ByteBuffer.wrap(message.getBytes())).toString();
+    } catch (CharacterCodingException e) {
+      close(CloseCode.INVALID_PAYLOAD, "text frame is not valid UTF-8");
+      return;
+    }
+    onText(text);
+  }
+
+  private void onText(String text) {
+    long now = System.nanoTime();
     if (!bucket.take(now)) {
       node.metrics().error(ErrorCode.RATE_LIMITED);
       if (++overLimitInARow > node.config().limits().frameBurst()) {
@@ -158,10 +212,7 @@ final class Connection {
   }
 
   private void onBinary(Buffer data) {
-    lastReadNanos = System.nanoTime();
-    if (!closed) {
-      fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
-    }
+    fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
   }
 
   private void onException(Throwable e) {

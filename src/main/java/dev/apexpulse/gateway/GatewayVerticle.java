@@ -51,12 +51,14 @@ public final class GatewayVerticle extends VerticleBase {
     shard = node.hub().newShard(context);
     Router router = node.api().router(vertx);
     router.get("/ws").handler(this::upgrade);
-    int maxFrame = node.config().limits().maxFrameBytes();
+    // Connection enforces maxFrameBytes with a proper 1009; Netty's own cap (which drops the TCP
+    // connection without a close frame) only guards memory against absurd frames
+    int nettyCap = Math.max(4 * node.config().limits().maxFrameBytes(), 256 * 1024);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(node.config().http().host())
         .setPort(port)
-        .setMaxWebSocketFrameSize(maxFrame)
-        .setMaxWebSocketMessageSize(maxFrame)
+        .setMaxWebSocketFrameSize(nettyCap)
+        .setMaxWebSocketMessageSize(nettyCap)
         .setPerMessageWebSocketCompressionSupported(node.config().http().compression())
         .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
         .setWebSocketClosingTimeout(5)
