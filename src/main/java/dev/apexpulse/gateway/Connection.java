@@ -113,13 +113,7 @@ final class Connection {
         partialText = frame.type() == WebSocketFrameType.TEXT;
         partial = frame.isFinal() ? frame.binaryData() : Buffer.buffer().appendBuffer(frame.binaryData());
       }
-      case CONTINUATION -> {
-        if (partial == null) {
-          close(CloseCode.PROTOCOL_ERROR, "continuation without a message");
-          return;
-        }
-        partial.appendBuffer(frame.binaryData());
-      }
+      case CONTINUATION -> partial.appendBuffer(frame.binaryData()); // Netty enforces the fragment order
       default -> {
         return; // ping (answered by Vert.x), pong (liveness noted above), close
       }

@@ -2,7 +2,11 @@ package dev.apexpulse.gateway;
 
 import dev.apexpulse.StandaloneEngines;
 import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.Message;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.Position;
+import dev.apexpulse.history.Replay;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.LocalPresence;
 import dev.apexpulse.presence.Presence;
@@ -100,6 +104,52 @@ class LifecycleTest {
       assertThat(stubborn.awaitClose()).isEqualTo(1012);
       assertThat(System.currentTimeMillis() - before).isGreaterThan(1000);
       stopping.await(20, TimeUnit.SECONDS);
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
+  void historyOutageAnswersUnavailableOrRecoveryFailedAndKeepsTheConnection() {
+    StandaloneEngines broken = new StandaloneEngines() {
+      @Override
+      public History history(Vertx vertx, PulseConfig config) {
+        History real = super.history(vertx, config);
+        return new History() {
+          @Override
+          public Future<Message> append(ChannelKey key, String data, String from) {
+            return Future.failedFuture("history store down");
+          }
+
+          @Override
+          public Future<Position> position(ChannelKey key) {
+            return key.channel().startsWith("ok") ? real.position(key) : Future.failedFuture("history store down");
+          }
+
+          @Override
+          public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
+            return Future.failedFuture("history store down");
+          }
+
+          @Override
+          public Future<Replay> recent(ChannelKey key, int limit) {
+            return Future.failedFuture("history store down");
+          }
+        };
+      }
+    };
+    Vertx vertx = Vertx.vertx();
+    try (TestNode node = TestNode.start(TestNode.config(), broken);
+         WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott")))) {
+      assertThat(c.subscribe("down/1").getString("code")).isEqualTo("unavailable");
+      JsonObject since = c.request(new JsonObject().put("type", "subscribe").put("channel", "down/2")
+          .put("since", new JsonObject().put("offset", 3).put("epoch", "e")));
+      assertThat(since.getString("code")).isEqualTo("recovery_failed");
+      assertThat(c.publish("ok/1", 1).getString("code")).isEqualTo("unavailable");
+      assertThat(c.subscribe("ok/1").getString("type")).isEqualTo("subscribed");
+      Http.Response api = Http.post(node.httpBase() + "/api/v1/apps/100/publish", TestNode.API_KEY, "{\"channel\":\"a\",\"data\":1}");
+      assertThat(api.status()).isEqualTo(503);
+      assertThat(api.errorCode()).isEqualTo("unavailable");
     } finally {
       vertx.close();
     }
