@@ -304,6 +304,9 @@ final class Connection {
             : node.history().since(key, since.offset, since.epoch, limit))
         .onComplete(ar -> {
           if (sub.removed) {
+            if (!closed) {
+              fail(id, ErrorCode.NOT_FOUND, "unsubscribed from " + key.channel() + " before the subscription completed");
+            }
             return;
           }
           if (ar.failed()) {

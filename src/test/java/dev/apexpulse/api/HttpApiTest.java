@@ -1,12 +1,12 @@
 package dev.apexpulse.api;
 
 import dev.apexpulse.support.Http;
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,9 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The HTTP API against a live node: every endpoint, both credentials, every error status. */
 @Timeout(60)
-class HttpApiTest {
-  static TestNode node;
-  static Vertx vertx;
+class HttpApiTest extends LiveNodeTest {
   static String base;
 
   @BeforeAll
@@ -25,16 +23,10 @@ class HttpApiTest {
     JsonObject config = TestNode.config();
     config.getJsonObject("http").put("maxBodyBytes", 4096);
     config.put("limits", new JsonObject().put("maxPublishBytes", 1000));
-    node = TestNode.start(config);
-    vertx = Vertx.vertx();
+    startNode(config);
     base = node.httpBase() + "/api/v1/apps/100";
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   private static Http.Response publish(String credential, String body) {
     return Http.post(base + "/publish", credential, body);

@@ -1,12 +1,12 @@
 package dev.apexpulse.auth;
 
 import dev.apexpulse.support.Jwt;
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,9 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and the socket is closed with 1008, before any channel can be touched.
  */
 @Timeout(60)
-class TokenAttackTest {
-  static TestNode node;
-  static Vertx vertx;
+class TokenAttackTest extends LiveNodeTest {
   static KeyPair rsa;
   static KeyPair ec;
   static final String RSA_APP = "300";
@@ -44,15 +42,9 @@ class TokenAttackTest {
     config.getJsonObject("apps")
         .put(RSA_APP, new JsonObject().put("publicKeys", new JsonArray().add(new JsonObject().put("algorithm", "RS256").put("pem", pem(rsa)))))
         .put(EC_APP, new JsonObject().put("publicKeys", new JsonArray().add(new JsonObject().put("algorithm", "ES256").put("pem", pem(ec)))));
-    node = TestNode.start(config);
-    vertx = Vertx.vertx();
+    startNode(config);
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   private static String pem(KeyPair kp) {
     return "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(kp.getPublic().getEncoded())

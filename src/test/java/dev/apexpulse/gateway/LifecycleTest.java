@@ -156,6 +156,48 @@ class LifecycleTest {
   }
 
   @Test
+  void unsubscribeBeforeASlowSubscribeCompletesAnswersBoth() {
+    StandaloneEngines slow = new StandaloneEngines() {
+      @Override
+      public History history(Vertx vertx, PulseConfig config) {
+        History real = super.history(vertx, config);
+        return new History() {
+          @Override
+          public Future<Message> append(ChannelKey key, String data, String from) {
+            return real.append(key, data, from);
+          }
+
+          @Override
+          public Future<Position> position(ChannelKey key) {
+            return Future.future(p -> vertx.setTimer(300, t -> real.position(key).onComplete(p)));
+          }
+
+          @Override
+          public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
+            return real.since(key, offset, epoch, limit);
+          }
+
+          @Override
+          public Future<Replay> recent(ChannelKey key, int limit) {
+            return real.recent(key, limit);
+          }
+        };
+      }
+    };
+    Vertx vertx = Vertx.vertx();
+    try (TestNode node = TestNode.start(TestNode.config(), slow);
+         WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott")))) {
+      c.send(new JsonObject().put("type", "subscribe").put("id", 1).put("channel", "slow/1"));
+      c.send(new JsonObject().put("type", "unsubscribe").put("id", 2).put("channel", "slow/1"));
+      assertThat(c.replyTo(2).getString("type")).isEqualTo("unsubscribed");
+      assertThat(c.replyTo(1).getString("code")).isEqualTo("not_found");
+      assertThat(node.node.hub().channelCount()).isZero();
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
   void unexpectedServerFailureClosesWith1011() {
     StandaloneEngines failing = new StandaloneEngines() {
       @Override

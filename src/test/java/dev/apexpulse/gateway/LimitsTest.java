@@ -1,11 +1,11 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.support.RawWs;
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,24 +17,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Bad clients: every limit answers with the documented error frame, close code or HTTP status. */
 @Timeout(90)
-class LimitsTest {
-  static TestNode node;
-  static Vertx vertx;
+class LimitsTest extends LiveNodeTest {
 
   @BeforeAll
   static void start() {
     JsonObject config = TestNode.config();
     config.put("limits", new JsonObject().put("maxSubscriptions", 5).put("frameRate", 20).put("frameBurst", 20)
         .put("maxFrameBytes", 4096).put("maxPublishBytes", 1024).put("maxConnections", 30));
-    node = TestNode.start(config);
-    vertx = Vertx.vertx();
+    startNode(config);
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   private WsClient open() {
     return WsClient.open(vertx, node.wsUrl("token=" + node.token("scott")));

@@ -1,12 +1,12 @@
 package dev.apexpulse.gateway;
 
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,21 +19,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every message type of protocol v1 against a live node, with real WebSocket clients. */
 @ExtendWith(VertxExtension.class)
 @Timeout(60)
-class ProtocolTest {
-  static TestNode node;
-  static Vertx vertx;
+class ProtocolTest extends LiveNodeTest {
 
   @BeforeAll
   static void start() {
-    node = TestNode.start();
-    vertx = Vertx.vertx();
+    startNode(TestNode.config());
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   @Test
   void welcomeNamesConnectionNodeAndHeartbeat() {

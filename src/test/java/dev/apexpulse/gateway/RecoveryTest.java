@@ -1,12 +1,12 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.support.Http;
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,23 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code since}: missed messages are replayed in order before live ones, none twice, or recovered:false. */
 @Timeout(60)
-class RecoveryTest {
-  static TestNode node;
-  static Vertx vertx;
+class RecoveryTest extends LiveNodeTest {
 
   @BeforeAll
   static void start() {
     JsonObject config = TestNode.config();
     config.put("history", new JsonObject().put("size", 20).put("ttlSeconds", 600));
-    node = TestNode.start(config);
-    vertx = Vertx.vertx();
+    startNode(config);
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   private static void publish(String channel, int from, int to) {
     JsonArray batch = new JsonArray();
