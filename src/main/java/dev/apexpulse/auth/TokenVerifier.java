@@ -151,6 +151,9 @@ public final class TokenVerifier {
     if (claims.getValue("nbf") instanceof Number nbf && nbf.longValue() > now + config.authLeewaySeconds()) {
       return "token not yet valid (nbf)";
     }
+    if (claims.getValue("iat") instanceof Number iat && iat.longValue() > now + config.authLeewaySeconds()) {
+      return "token issued in the future (iat): check the clocks";
+    }
     if (m.contains("expired")) {
       return "token expired";
     }

@@ -136,6 +136,9 @@ final class Connection {
     }
     Buffer message = partial;
     partial = null;
+    if (!withinRate()) {
+      return;
+    }
     if (!partialText) {
       onBinary(message);
       return;
@@ -150,18 +153,22 @@ final class Connection {
     onText(text);
   }
 
-  private void onText(String text) {
-    long now = System.nanoTime();
-    if (!bucket.take(now)) {
-      node.metrics().error(ErrorCode.RATE_LIMITED);
-      if (++overLimitInARow > node.config().limits().frameBurst()) {
-        close(CloseCode.POLICY, "frame rate limit exceeded");
-      } else {
-        send(Frames.error(null, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().frameRate() + " frames per second"));
-      }
-      return;
+  /** Every client message, text or binary, costs a token; a sustained flood closes the socket. */
+  private boolean withinRate() {
+    if (bucket.take(System.nanoTime())) {
+      overLimitInARow = 0;
+      return true;
     }
-    overLimitInARow = 0;
+    node.metrics().error(ErrorCode.RATE_LIMITED);
+    if (++overLimitInARow > node.config().limits().frameBurst()) {
+      close(CloseCode.POLICY, "frame rate limit exceeded");
+    } else {
+      send(Frames.error(null, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().frameRate() + " frames per second"));
+    }
+    return false;
+  }
+
+  private void onText(String text) {
     JsonObject frame;
     try {
       frame = new JsonObject(text);
@@ -227,6 +234,9 @@ final class Connection {
   private void onAuth(JsonObject frame, Long id) {
     if (!(frame.getValue("token") instanceof String token)) {
       throw new PulseException(ErrorCode.BAD_REQUEST, "auth needs a string token");
+    }
+    if (identity != null && identity.anonymous()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "an anonymous connection cannot authenticate: reconnect with ?token=");
     }
     node.tokens().verify(token, null).onComplete(ar -> {
       if (closed) {

@@ -140,7 +140,7 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.debug("upgrade failed: {}", ar.cause().toString());
         return;
       }
-      Connection c = new Connection("c-" + node.config().nodeId().substring(2) + "-" + CONNECTION_IDS.incrementAndGet(),
+      Connection c = new Connection("c-" + node.config().nodeId() + "-" + CONNECTION_IDS.incrementAndGet(),
           ar.result(), node, shard, this, origin);
       connections.add(c);
       c.start(identity, refusal);

@@ -100,6 +100,13 @@ class HttpApiTest extends LiveNodeTest {
     assertThat(tooBig.errorCode()).isEqualTo("too_large");
     Http.Response dataTooBig = publish(TestNode.API_KEY, "{\"channel\":\"a\",\"data\":\"" + "x".repeat(1500) + "\"}");
     assertThat(dataTooBig.status()).isEqualTo(413);
+    // a batch with one oversize item is refused whole: nothing before it is published
+    long before = Http.get(base + "/history?channel=whole/batch", TestNode.API_KEY).json().getLong("offset");
+    Http.Response mixed = publish(TestNode.API_KEY, "{\"messages\":[{\"channel\":\"whole/batch\",\"data\":1},"
+        + "{\"channel\":\"whole/batch\",\"data\":\"" + "x".repeat(1500) + "\"}]}");
+    assertThat(mixed.status()).isEqualTo(413);
+    assertThat(mixed.json().getJsonObject("error").getString("message")).startsWith("messages[1]");
+    assertThat(Http.get(base + "/history?channel=whole/batch", TestNode.API_KEY).json().getLong("offset")).isEqualTo(before);
 
     Http.Response unknownApp = Http.post(node.httpBase() + "/api/v1/apps/nope/publish", TestNode.API_KEY, "{}");
     assertThat(unknownApp.status()).isEqualTo(404);
@@ -113,6 +120,11 @@ class HttpApiTest extends LiveNodeTest {
     config.put("limits", new JsonObject().put("apiRate", 5).put("apiBurst", 5));
     try (TestNode limitedNode = TestNode.start(config)) {
       String url = limitedNode.httpBase() + "/api/v1/apps/100/channels";
+      // failed authentication does not spend the app's budget
+      for (int i = 0; i < 20; i++) {
+        assertThat(Http.get(url, "bogus-key-0123456789").status()).isEqualTo(401);
+      }
+      assertThat(Http.get(url, TestNode.API_KEY).status()).isEqualTo(200);
       int limited = 0;
       for (int i = 0; i < 12; i++) {
         Http.Response r = Http.get(url, TestNode.API_KEY);

@@ -128,6 +128,11 @@ class TokenAttackTest extends LiveNodeTest {
   }
 
   @Test
+  void tokenIssuedInTheFutureIsRefusedNamingTheClock() {
+    refused(node.jwt.hs256(claims(TestNode.APP, "scott", 600).put("iat", System.currentTimeMillis() / 1000 + 300)), "iat");
+  }
+
+  @Test
   void nullRegisteredClaimsAreRefusedNotCrashing() {
     refused(node.jwt.hs256(claims(TestNode.APP, "scott", 600).putNull("nbf")), "nbf");
     refused(node.jwt.hs256(claims(TestNode.APP, "scott", 600).put("exp", "tomorrow")), "exp");

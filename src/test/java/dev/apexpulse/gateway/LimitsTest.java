@@ -82,6 +82,16 @@ class LimitsTest extends LiveNodeTest {
   }
 
   @Test
+  void binaryFramesCountAgainstTheFrameRate() {
+    try (WsClient c = open()) {
+      for (int i = 0; i < 30; i++) {
+        c.ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(new byte[] {1}));
+      }
+      assertThat(c.drain(500)).anyMatch(f -> "rate_limited".equals(f.getString("code")));
+    }
+  }
+
+  @Test
   void tooLargePublishIsRefusedWithTooLarge() {
     try (WsClient c = open()) {
       JsonObject reply = c.publish("a/b", "x".repeat(2000));

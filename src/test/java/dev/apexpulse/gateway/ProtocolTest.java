@@ -145,6 +145,25 @@ class ProtocolTest extends LiveNodeTest {
   }
 
   @Test
+  void anonymousConnectionsCannotAuthenticateLater() {
+    try (WsClient anon = WsClient.open(vertx, node.wsUrl("app=100"))) {
+      JsonObject reply = anon.request(new JsonObject().put("type", "auth").put("token", node.token("anonymous")));
+      assertThat(reply.getString("code")).isEqualTo("forbidden");
+      assertThat(anon.subscribe("dashboard/x").getString("code")).isEqualTo("forbidden");
+    }
+  }
+
+  @Test
+  void aOneLetterNodeIdStillNamesConnections() {
+    JsonObject config = TestNode.config();
+    config.put("node", new JsonObject().put("id", "a"));
+    try (TestNode small = TestNode.start(config);
+         WsClient c = WsClient.connect(vertx, small.wsUrl("token=" + small.token("scott")))) {
+      assertThat(c.next("welcome").getString("connection")).startsWith("c-a-");
+    }
+  }
+
+  @Test
   void grantsHonourStarDoubleStarAndSubject() {
     JsonArray sub = new JsonArray().add("dashboard/*/3").add("chat/**").add("user/{sub}");
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott", sub, new JsonArray().add("chat/**"))))) {
