@@ -6,6 +6,7 @@ import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.db.Background;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
@@ -47,6 +48,7 @@ public final class Node {
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private volatile Background background = Background.none();
   private volatile boolean ready;
   private volatile boolean draining;
   private int port;
@@ -123,6 +125,9 @@ public final class Node {
         }));
       }
       return rest;
+    }).compose(v -> Background.start(this)).map(b -> {
+      background = b;
+      return (Void) null;
     }).onSuccess(v -> ready = true);
   }
 
@@ -141,6 +146,8 @@ public final class Node {
     }
     ready = false;
     draining = true;
+    // first, so that another node takes over the outbox and the jobs while this one drains
+    Future<Void> backgroundStopped = background.stop();
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
     int total = Math.max(1, metrics.connections());
     // spread the closes over half the grace time, in batches of at least 100
@@ -151,6 +158,7 @@ public final class Node {
     }
     Future<Void> drained = Future.all(closing).mapEmpty();
     return withTimeout(drained, grace)
+        .eventually(() -> backgroundStopped)
         .eventually(() -> {
           history.close();
           presence.close();
@@ -212,6 +220,11 @@ public final class Node {
 
   public HttpApi api() {
     return api;
+  }
+
+  /** The database, outbox poller and scheduled jobs (nothing when none is configured). */
+  public Background background() {
+    return background;
   }
 
   /** How this node runs (standalone or clustered), for logs. */
