@@ -68,10 +68,8 @@ public record DbSettings(
     boolean readiness = db.bool("readiness", true);
 
     ConfigReader outbox = top.section("outbox");
-    boolean outboxEnabled = outbox.bool("enabled", enabled);
-    if (outboxEnabled && !enabled) {
-      throw new ConfigException(outbox.key("enabled"), "the outbox needs a database: set db.url");
-    }
+    // on unless turned off, and only with a database (PULSE_DB_URL="" turns both off)
+    boolean outboxEnabled = outbox.bool("enabled", true) && enabled;
     int interval = outbox.integer("intervalMillis", 200, 10, 60_000);
     int maxBackoff = outbox.integer("maxBackoffMillis", 10_000, 100, 600_000);
     if (maxBackoff < interval) {

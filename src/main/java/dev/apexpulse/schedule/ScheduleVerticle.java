@@ -316,7 +316,7 @@ public final class ScheduleVerticle extends VerticleBase {
     }
 
     private void failed(Throwable e) {
-      String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      String error = oneLine(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
       failures++;
       streak++;
       lastError = error;
@@ -401,12 +401,18 @@ public final class ScheduleVerticle extends VerticleBase {
     return v.toString();
   }
 
+  /** Error messages span lines (H2 appends the statement): one line of at most 500 characters. */
+  static String oneLine(String message) {
+    String s = message.strip().replaceAll("\\s*\\R\\s*", " ");
+    return s.length() > 500 ? s.substring(0, 500) + "…" : s;
+  }
+
   private static Instant instant(String s) {
     return s == null ? null : Instant.parse(s);
   }
 
   private static String text(Instant i) {
-    return i == null ? null : i.toString();
+    return i == null ? null : i.truncatedTo(ChronoUnit.MILLIS).toString();
   }
 
   private static String sha256(String s) {

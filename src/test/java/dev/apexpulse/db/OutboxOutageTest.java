@@ -70,8 +70,10 @@ class OutboxOutageTest {
         Http.Response r = Http.get(node.httpBase() + "/health/ready", null);
         return r.status() == 503 && "DOWN".equals(r.json().getString("db"));
       });
-      String metrics = Http.get(node.httpBase() + "/metrics", null).body();
-      assertThat(metrics).contains("pulse_db_up 0.0").contains("pulse_outbox_polling 0.0");
+      Await.until("the metrics show the database down and the poller backing off", 5000, () -> {
+        String metrics = Http.get(node.httpBase() + "/metrics", null).body();
+        return metrics.contains("pulse_db_up 0.0") && metrics.contains("pulse_outbox_polling 0.0");
+      });
       collectUntil(c, got, () -> System.currentTimeMillis() - down >= 10_000);
       int beforeRestart = got.size();
       int writtenWhileDown = written.get() - beforeRestart;
