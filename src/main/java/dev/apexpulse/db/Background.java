@@ -25,6 +25,7 @@ public final class Background {
   private static final Logger LOG = LoggerFactory.getLogger(Background.class);
   /** How long the start waits for the first schema attempt before going on (it is retried later). */
   private static final long MIGRATION_WAIT_MILLIS = 5000;
+  private static final long STOP_WAIT_MILLIS = 10_000;
 
   private final Vertx vertx;
   private final Database database;
@@ -68,7 +69,7 @@ public final class Background {
           db.migrate() ? "created if missing" : "not managed", db.outbox().enabled() ? "on" : "off");
       if (db.migrate()) {
         schema = database.migrated().timeout(MIGRATION_WAIT_MILLIS, TimeUnit.MILLISECONDS).recover(e -> {
-          LOG.error("database schema not ready yet ({}): the outbox poller retries it with backoff", e.getMessage());
+          LOG.error("database schema not created yet ({}); it is tried again before each outbox poll", e.getMessage());
           return Future.succeededFuture();
         });
       }
@@ -137,7 +138,10 @@ public final class Background {
     });
   }
 
-  /** Undeploys the poller and the jobs (releasing their locks), then closes the pool. */
+  /**
+   * Undeploys the poller and the jobs (releasing their locks), then closes the pool; gives up waiting
+   * after {@value #STOP_WAIT_MILLIS} ms (a hung database), Vert.x closes what is left.
+   */
   public Future<Void> stop() {
     if (vertx == null) {
       return Future.succeededFuture();
@@ -147,6 +151,11 @@ public final class Background {
       String id = deployments.get(i);
       chain = chain.eventually(() -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
     }
-    return chain.eventually(() -> database == null ? Future.succeededFuture() : database.close().recover(e -> Future.succeededFuture()));
+    return chain.eventually(() -> database == null ? Future.succeededFuture() : database.close())
+        .timeout(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          LOG.warn("database bridge did not stop cleanly: {}", e.toString());
+          return Future.succeededFuture();
+        });
   }
 }

@@ -99,6 +99,7 @@ public final class OutboxVerticle extends VerticleBase {
         .onFailure(e -> LOG.debug("cannot record the outbox runner: {}", e.toString()));
     backlogTimer = vertx.setPeriodic(BACKLOG_EVERY_MILLIS, t -> countBacklog());
     schedule(0);
+    countBacklog();
   }
 
   private void schedule(long delay) {

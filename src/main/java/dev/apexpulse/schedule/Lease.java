@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
  * Nodes that do not hold it try again every {@code retryMillis} with a short wait, so no worker
  * thread is parked on the lock for long.
  *
- * <p>Not thread-safe: use it from one Vert.x context (a verticle's).
+ * <p>Not thread-safe: use it from one Vert.x context (a verticle's). One contender per node and
+ * lock name: Hazelcast's IMap locks are re-entrant for the thread that holds them, and Vert.x takes
+ * them on worker threads, so two contenders inside one clustered node could both get it.
  */
 public final class Lease {
   private static final Logger LOG = LoggerFactory.getLogger(Lease.class);

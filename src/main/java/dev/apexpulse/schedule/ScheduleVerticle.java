@@ -373,7 +373,7 @@ public final class ScheduleVerticle extends VerticleBase {
     }
   }
 
-  /** A JDBC value as JSON: numbers, strings and booleans as they are, times as ISO-8601 text, bytes as base64. */
+  /** A JDBC value as JSON: numbers, strings and booleans as they are, times as ISO-8601 text, bytes as base64url. */
   static Object jsonValue(Object v) {
     if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
         || v instanceof Short || v instanceof Byte || v instanceof Double || v instanceof Float) {

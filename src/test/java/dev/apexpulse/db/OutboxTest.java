@@ -188,6 +188,8 @@ class OutboxTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().getString("status")).isEqualTo("UP");
     assertThat(r.json().getString("db")).isEqualTo("UP");
+    Await.until("the backlog gauge counted the (empty) outbox", 5000,
+        () -> Http.get(node.httpBase() + "/metrics", null).body().contains("pulse_outbox_backlog 0.0"));
   }
 
   @Test
