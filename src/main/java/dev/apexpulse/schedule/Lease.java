@@ -18,8 +18,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Lease {
   private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
-  /** How long one attempt waits for the lock. */
-  static final long ATTEMPT_MILLIS = 200;
+  /**
+   * How long one attempt waits for the lock. Short: clustered, an attempt holds a worker thread (the
+   * JDBC client's threads too) while it waits, and every non-runner node attempts once a second per
+   * job.
+   */
+  static final long ATTEMPT_MILLIS = 20;
 
   private final Vertx vertx;
   private final String name;

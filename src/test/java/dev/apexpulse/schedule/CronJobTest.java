@@ -56,7 +56,7 @@ class CronJobTest {
         List<JsonObject> tokyo = on(got, "cron/tokyo");
         assertThat(tokyo).as("09:00 Tokyo came 1.5 s after the start").hasSize(1);
         Instant at = Instant.parse(tokyo.get(0).getJsonObject("data").getString("at"));
-        assertThat(at).isBetween(Instant.parse("2025-01-15T00:00:00Z"), Instant.parse("2025-01-15T00:00:00.300Z"));
+        assertThat(at).isBetween(Instant.parse("2025-01-15T00:00:00Z"), Instant.parse("2025-01-15T00:00:00.500Z"));
         assertThat(tokyo.get(0).getJsonObject("data").getLong("tick")).isEqualTo(1);
         assertThat(on(got, "cron/unix")).as("five-field (Unix) cron, minute precision").hasSize(1);
         assertThat(on(got, "cron/utc")).as("09:00 UTC is hours away").isEmpty();
@@ -66,7 +66,7 @@ class CronJobTest {
         for (JsonObject m : even) {
           Instant t = Instant.parse(m.getJsonObject("data").getString("at"));
           assertThat(t.getEpochSecond() % 2).as("an even second: %s", t).isZero();
-          assertThat(t.getNano()).as("just after the second: %s", t).isLessThan(300_000_000);
+          assertThat(t.getNano()).as("just after the second: %s", t).isLessThan(500_000_000);
         }
 
         JsonArray listed = schedule.describe(TestNode.APP).await(5, TimeUnit.SECONDS);
