@@ -433,10 +433,35 @@ final class Connection {
 
   // ---- outbound ----
 
+  /**
+   * Writes a reply or control frame. Replies count against the same outbound limit as messages: a
+   * client that keeps asking (presence of a busy channel, pings) and never reads is a slow consumer
+   * too, and must not make the node queue its replies without bound.
+   */
   private void send(String frame) {
-    if (!closed) {
-      ws.writeTextMessage(frame);
+    if (closed) {
+      return;
     }
+    if (!writable()) {
+      node.metrics().slowConsumer();
+      close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
+      return;
+    }
+    ws.writeTextMessage(frame);
+  }
+
+  /**
+   * Whether the socket's outbound queue is under {@code limits.maxQueuedBytes}. Replies written while
+   * the node reads a burst of the client's frames wait for the end of that read to be flushed (Vert.x
+   * batches them): flush first, so only bytes the client has not taken count.
+   */
+  private boolean writable() {
+    if (channel.channel().isWritable()) {
+      return true;
+    }
+    unflushedBytes = 0;
+    channel.flush();
+    return channel.channel().isWritable();
   }
 
   private void fail(Long id, ErrorCode code, String message) {
@@ -453,7 +478,7 @@ final class Connection {
     if (closed) {
       return false;
     }
-    if (!channel.channel().isWritable()) {
+    if (!writable()) {
       node.metrics().slowConsumer();
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return false;
