@@ -31,6 +31,7 @@ public final class PulseMetrics {
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final Map<String, Counter> closes = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
+  private final Map<String, Counter> httpTimeouts = new ConcurrentHashMap<>();
 
   public PulseMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -113,6 +114,12 @@ public final class PulseMetrics {
   public void upgradeRefused(String reason) {
     refusedUpgrades.computeIfAbsent(reason, r -> Counter.builder("pulse_upgrades_refused").tag("reason", r)
         .description("WebSocket upgrades refused before the handshake").register(registry)).increment();
+  }
+
+  /** An HTTP connection closed by a deadline: {@code request} (slowloris) or {@code idle} (kept alive, unused). */
+  public void httpTimeout(String kind) {
+    httpTimeouts.computeIfAbsent(kind, k -> Counter.builder("pulse_http_timeouts").tag("kind", k)
+        .description("HTTP connections closed by http.requestTimeoutSeconds or http.idleTimeoutSeconds").register(registry)).increment();
   }
 
   public void gapFilled() {
