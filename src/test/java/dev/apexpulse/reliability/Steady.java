@@ -109,7 +109,7 @@ final class Steady {
         lastAcked.set(r.json().getJsonArray("results").getJsonObject(0).getLong("offset"));
         acked.incrementAndGet();
       }
-      sleep(5);
+      sleep(10);
     }
   }
 

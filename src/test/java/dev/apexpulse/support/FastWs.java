@@ -57,7 +57,16 @@ public final class FastWs implements AutoCloseable {
   }
 
   public static FastWs connect(int port, String pathAndQuery, String origin) throws IOException {
-    Socket s = new Socket("127.0.0.1", port);
+    return connect(port, pathAndQuery, origin, 0);
+  }
+
+  /** With a small {@code receiveBufferBytes}, a client that does not read fills the server's queue quickly. */
+  public static FastWs connect(int port, String pathAndQuery, String origin, int receiveBufferBytes) throws IOException {
+    Socket s = new Socket();
+    if (receiveBufferBytes > 0) {
+      s.setReceiveBufferSize(receiveBufferBytes);
+    }
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
     s.setSoTimeout(20_000);
     s.setTcpNoDelay(true);
     String key = Base64.getEncoder().encodeToString(new byte[16]);
