@@ -21,7 +21,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,
@@ -47,7 +46,7 @@ public final class Node {
   private final HttpApi api;
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
-  private final AtomicBoolean stopping = new AtomicBoolean();
+  private Future<Void> stopped;
   private volatile boolean ready;
   private volatile boolean draining;
   private int port;
@@ -137,10 +136,15 @@ public final class Node {
    * notice (new upgrades are refused meanwhile), closes every socket with 1012 in batches spread over
    * half the grace time (clients reconnect elsewhere without a stampede), then closes Vert.x.
    */
-  public Future<Void> stop() {
-    if (!stopping.compareAndSet(false, true)) {
-      return Future.succeededFuture();
+  public synchronized Future<Void> stop() {
+    // once: a second caller (SIGTERM handler and shutdown hook, a test) waits for the same drain
+    if (stopped == null) {
+      stopped = drainAndClose();
     }
+    return stopped;
+  }
+
+  private Future<Void> drainAndClose() {
     ready = false;
     draining = true;
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
