@@ -167,7 +167,8 @@ public final class Node {
           return bridge.stop();
         })
         .eventually(vertx::close)
-        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()));
+        // andThen: logged before callers waiting for the stop (Main exits right after) see it complete
+        .andThen(ar -> LOG.info("node {} stopped", config.nodeId()));
   }
 
   private Future<Void> withTimeout(Future<Void> f, long millis) {
