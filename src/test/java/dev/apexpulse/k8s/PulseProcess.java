@@ -89,7 +89,11 @@ final class PulseProcess implements AutoCloseable {
     Files.createDirectories(log.getParent());
     Files.deleteIfExists(log);
     Files.createFile(log);
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // an empty working directory, like the image's /app: the node reads the conf/pulse.yaml inside the
+    // jar, not the project's (a node reads ./conf/pulse.yaml first when there is one)
+    Path work = Repo.ROOT.resolve("target/it-work/" + name);
+    Files.createDirectories(work);
+    ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_") || k.startsWith("JAVA_TOOL_OPTIONS"));
     pb.environment().putAll(env);
     return new PulseProcess(pb.start(), log);
