@@ -66,10 +66,12 @@ public final class HazelcastHistory implements History {
     this.workers = workers;
     this.capacity = capacity;
     this.epochs = hz.getMap(HazelcastSetup.EPOCHS);
-    // a lost partition takes rings and epochs with it: forget what we cached, the next use starts a new epoch
-    this.lostListener = hz.getPartitionService().addPartitionLostListener(e -> {
-      LOG.warn("Hazelcast partition {} lost ({} replicas): channel histories in it restart with a new epoch",
-          e.getPartitionId(), e.getLostBackupCount() + 1);
+    // a partition lost with all its backups takes rings and epochs with it (they share partitions):
+    // forget what we cached, the next use starts a new epoch. (Losing only the owner, whose backup
+    // takes over, fires no map partition-lost event.)
+    this.lostListener = epochs.addPartitionLostListener(e -> {
+      LOG.warn("Hazelcast partition {} lost with its backups: channel histories in it restart with a new epoch",
+          e.getPartitionId());
       channels.clear();
     });
   }
@@ -133,9 +135,22 @@ public final class HazelcastHistory implements History {
   }
 
   @Override
+  public Future<List<Message>> range(ChannelKey key, long after, long upTo, String epoch) {
+    return blocking(() -> {
+      Channel ch = resolve(key);
+      if (!ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > capacity) {
+        return List.of();
+      }
+      // offsets after+1..upTo are sequences after..upTo-1
+      List<Message> out = read(key, ch, after, upTo - 1);
+      return out.size() == upTo - after && out.get(0).offset() == after + 1 ? out : List.<Message>of();
+    });
+  }
+
+  @Override
   public void close() {
     try {
-      hz.getPartitionService().removePartitionLostListener(lostListener);
+      epochs.removePartitionLostListener(lostListener);
     } catch (RuntimeException e) {
       LOG.debug("partition listener not removed: {}", e.toString());
     }

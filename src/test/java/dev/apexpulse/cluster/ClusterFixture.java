@@ -65,7 +65,7 @@ final class ClusterFixture {
     env.put("PULSE_LIMITS_FRAME_BURST", "100000");
     env.put("PULSE_LIMITS_API_RATE", "100000");
     env.put("PULSE_LIMITS_API_BURST", "100000");
-    env.put("PULSE_HISTORY_SIZE", "5000");
+    env.put("PULSE_HISTORY_SIZE", "20000");
     env.put("PULSE_DRAIN_GRACE_SECONDS", "2");
     env.put("PULSE_CLUSTER_ENABLED", "true");
     env.put("PULSE_CLUSTER_NAME", name);

@@ -136,6 +136,23 @@ class HazelcastHistoryTest {
   }
 
   @Test
+  void rangeReturnsExactlyTheGapHoweverFarTheChannelMovedOn() {
+    ChannelKey k = key("h/range");
+    String epoch = await(history.position(k)).epoch();
+    for (int i = 1; i <= CAPACITY; i++) {
+      await(history.append(k, Integer.toString(i), null));
+    }
+    // since() with a small limit refuses (too many up to the newest); range() only needs the gap
+    assertThat(await(history.since(k, 2, epoch, 3)).recovered()).isFalse();
+    assertThat(await(history.range(k, 2, 4, epoch))).extracting(Message::offset).containsExactly(3L, 4L);
+    assertThat(await(history.range(k, 2, 4, "other"))).isEmpty();
+    assertThat(await(history.range(k, CAPACITY, CAPACITY + 1, epoch))).as("not stored yet").isEmpty();
+    await(history.append(k, "overwrites offset 1", null));
+    assertThat(await(history.range(k, 0, 2, epoch))).as("offset 1 overwritten").isEmpty();
+    assertThat(await(history.range(k, 1, 2, epoch))).extracting(Message::data).containsExactly("2");
+  }
+
+  @Test
   void channelNamesWithAtSignsAreSeparateRingsCoLocatedWithTheirEpoch() {
     ChannelKey a = key("user/a@b");
     ChannelKey b = key("user/a%40b".replace("%40", "-at-"));
