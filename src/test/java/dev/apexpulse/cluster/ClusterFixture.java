@@ -34,11 +34,13 @@ final class ClusterFixture {
   /** Hazelcast ports: node i gets hzBase + i; the last one is for the test's own service member. */
   final int hzBase;
   final int slots;
-  final List<NodeProcess> nodes = new ArrayList<>();
+  final List<NodeProcess> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   ClusterFixture(int slots) {
     this.slots = slots;
     this.hzBase = freePortRange(slots);
+    // if this JVM is stopped before @AfterAll, take the node processes with it
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(n -> n.process.destroyForcibly()), "cluster-fixture-cleanup"));
   }
 
   List<String> members() {
