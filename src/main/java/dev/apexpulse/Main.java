@@ -57,7 +57,7 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("stopping: draining connections (at most {} s)", config.drainGraceSeconds());
       try {
-        node.stop().await(config.drainGraceSeconds() + 10L, TimeUnit.SECONDS);
+        node.stop().await(config.drainReadinessDelaySeconds() + config.drainGraceSeconds() + 10L, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("stop did not finish cleanly: {}", e.toString());
       }

@@ -32,6 +32,7 @@ public final class Node {
   /** How long the sequencer waits for a missing offset before filling the gap from history. */
   private static final long GAP_MILLIS = 100;
   private static final long HOUSEKEEPING_MILLIS = 60_000;
+  private static final long DRAIN_BATCH_PAUSE_MILLIS = 50;
 
   private final Vertx vertx;
   private final Engines engines;
@@ -136,8 +137,9 @@ public final class Node {
   }
 
   /**
-   * Drains and stops: turns not-ready, closes every socket with 1012 in batches (clients reconnect
-   * elsewhere), waits at most the drain grace time, then closes Vert.x.
+   * Drains and stops: turns not-ready, waits {@code drain.readinessDelaySeconds} for load balancers to
+   * notice (new upgrades are refused meanwhile), closes every socket with 1012 in batches spread over
+   * half the grace time (clients reconnect elsewhere without a stampede), then closes Vert.x.
    */
   public Future<Void> stop() {
     if (!stopping.compareAndSet(false, true)) {
@@ -146,15 +148,19 @@ public final class Node {
     ready = false;
     draining = true;
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
-    int total = Math.max(1, metrics.connections());
-    // spread the closes over half the grace time, in batches of at least 100
-    int batch = (int) Math.max(100, total / Math.max(1, grace / 2 / 50));
-    List<Future<Void>> closing = new ArrayList<>();
-    for (GatewayVerticle g : gateways) {
-      closing.add(g.closeAll(batch, 50));
-    }
-    Future<Void> drained = Future.all(closing).mapEmpty();
-    return withTimeout(drained, grace)
+    Promise<Void> noticed = Promise.promise();
+    vertx.setTimer(Math.max(1, config.drainReadinessDelaySeconds() * 1000L), t -> noticed.complete());
+    return noticed.future()
+        .compose(v -> {
+          int total = Math.max(1, metrics.connections());
+          int batches = (int) Math.max(1, grace / 2 / DRAIN_BATCH_PAUSE_MILLIS);
+          int batch = Math.max(100, (total + batches - 1) / batches);
+          List<Future<Void>> closing = new ArrayList<>();
+          for (GatewayVerticle g : gateways) {
+            closing.add(g.closeAll(batch, DRAIN_BATCH_PAUSE_MILLIS));
+          }
+          return withTimeout(Future.all(closing).mapEmpty(), grace);
+        })
         .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();

@@ -1,6 +1,7 @@
 package dev.apexpulse.api;
 
 import dev.apexpulse.channel.ErrorCode;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -9,10 +10,14 @@ public final class ApiError {
   private ApiError() {}
 
   public static void send(RoutingContext ctx, int status, ErrorCode code, String message) {
-    if (ctx.response().ended()) {
+    send(ctx.response(), status, code, message);
+  }
+
+  public static void send(HttpServerResponse response, int status, ErrorCode code, String message) {
+    if (response.ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+    response.setStatusCode(status).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("error", new JsonObject().put("code", code.wire()).put("message", message)).encode());
   }
 

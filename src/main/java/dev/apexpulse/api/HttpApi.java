@@ -49,8 +49,9 @@ public final class HttpApi {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
 
     Router api = Router.router(vertx);
-    api.route().handler(BodyHandler.create(false).setBodyLimit(node.config().http().maxBodyBytes()));
+    // authenticate before reading a body: an unauthenticated caller cannot make the node buffer one
     api.route("/apps/:app/*").handler(this::authenticate);
+    api.route().handler(BodyHandler.create(false).setBodyLimit(node.config().http().maxBodyBytes()));
     api.post("/apps/:app/publish").handler(this::publish);
     api.get("/apps/:app/channels").handler(this::channels);
     api.get("/apps/:app/presence").handler(this::presence);
@@ -88,13 +89,8 @@ public final class HttpApi {
       return;
     }
     String credential = header.substring(7).trim();
-    if (!withinRate(appId)) {
-      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().apiRate() + " requests per second for app " + appId);
-      return;
-    }
     if (ApiKeys.matches(app.apiKey(), credential)) {
-      ctx.put("identity", Identity.apiKey(appId));
-      ctx.next();
+      admit(ctx, Identity.apiKey(appId));
       return;
     }
     if (credential.chars().filter(c -> c == '.').count() != 2) {
@@ -103,14 +99,23 @@ public final class HttpApi {
     }
     node.tokens().verify(credential, appId).onComplete(ar -> {
       if (ar.succeeded()) {
-        ctx.put("identity", ar.result());
         ctx.put("jwt", true);
-        ctx.next();
+        admit(ctx, ar.result());
       } else {
         String why = ar.cause() instanceof AuthException ? ar.cause().getMessage() : "token invalid";
         ApiError.send(ctx, ErrorCode.UNAUTHORIZED, why);
       }
     });
+  }
+
+  /** Charges the app's request budget only for authenticated callers: bogus keys cannot spend it. */
+  private void admit(RoutingContext ctx, Identity who) {
+    if (!withinRate(who.app())) {
+      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().apiRate() + " requests per second for app " + who.app());
+      return;
+    }
+    ctx.put("identity", who);
+    ctx.next();
   }
 
   private void publish(RoutingContext ctx) {
@@ -160,8 +165,14 @@ public final class HttpApi {
       if (!item.containsKey("data")) {
         throw new PulseException(ErrorCode.BAD_REQUEST, where + "data is missing");
       }
+      String data = Json.encode(item.getValue("data"));
+      try {
+        node.publisher().checkSize(data);
+      } catch (PulseException e) {
+        throw new PulseException(e.code(), where + e.getMessage());
+      }
       keys.add(key);
-      payloads.add(Json.encode(item.getValue("data")));
+      payloads.add(data);
     }
     JsonArray results = new JsonArray();
     Future<Void> chain = Future.succeededFuture();

@@ -81,7 +81,7 @@ public final class TokenVerifier {
         return Future.failedFuture(new AuthException("token has no sub claim"));
       }
       return auth.authenticate(new TokenCredentials(token))
-          .recover(e -> Future.failedFuture(new AuthException(reason(e))))
+          .recover(e -> Future.failedFuture(new AuthException(reason(e, claims))))
           .map(user -> identity(app, claims));
     } catch (AuthException e) {
       return Future.failedFuture(e);
@@ -134,19 +134,26 @@ public final class TokenVerifier {
       throw new AuthException("token too long");
     }
     String[] parts = token.split("\\.", -1);
-    if (parts.length != 3 || parts[2].isEmpty()) {
+    if (parts.length != 3) {
       throw new AuthException("malformed token");
     }
     JsonObject header = new JsonObject(Buffer.buffer(Base64.getUrlDecoder().decode(parts[0])));
     String alg = header.getValue("alg") instanceof String a ? a : "";
-    if (alg.isEmpty() || alg.equalsIgnoreCase("none")) {
-      throw new AuthException("token algorithm not allowed");
+    if (alg.isEmpty() || alg.equalsIgnoreCase("none") || parts[2].isEmpty()) {
+      throw new AuthException("token algorithm not allowed: tokens must be signed");
     }
     return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
   }
 
-  private static String reason(Throwable e) {
+  private String reason(Throwable e, JsonObject claims) {
     String m = String.valueOf(e.getMessage()).toLowerCase();
+    long now = System.currentTimeMillis() / 1000;
+    if (claims.getValue("nbf") instanceof Number nbf && nbf.longValue() > now + config.authLeewaySeconds()) {
+      return "token not yet valid (nbf)";
+    }
+    if (claims.getValue("iat") instanceof Number iat && iat.longValue() > now + config.authLeewaySeconds()) {
+      return "token issued in the future (iat): check the clocks";
+    }
     if (m.contains("expired")) {
       return "token expired";
     }

@@ -42,12 +42,10 @@ public final class Publisher {
     } catch (PulseException e) {
       return Future.failedFuture(e);
     }
-    if (json.length() > config.limits().maxPublishBytes()) {
-      // length in chars is a lower bound of the UTF-8 size: cheap first check, exact one below
-      return Future.failedFuture(tooLarge());
-    }
-    if (utf8Length(json) > config.limits().maxPublishBytes()) {
-      return Future.failedFuture(tooLarge());
+    try {
+      checkSize(json);
+    } catch (PulseException e) {
+      return Future.failedFuture(e);
     }
     return history.append(key, json, from)
         .recover(e -> Future.failedFuture(new PulseException(ErrorCode.UNAVAILABLE, "history unavailable")))
@@ -66,6 +64,14 @@ public final class Publisher {
       return new ChannelKey(app, ChannelName.normalise(channel));
     } catch (ChannelName.InvalidChannelException e) {
       throw new PulseException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  /** Refuses data over {@code limits.maxPublishBytes} (UTF-8 bytes of the JSON text). */
+  public void checkSize(String json) {
+    // length in chars is a lower bound of the UTF-8 size: cheap first check, exact one after
+    if (json.length() > config.limits().maxPublishBytes() || utf8Length(json) > config.limits().maxPublishBytes()) {
+      throw tooLarge();
     }
   }
 

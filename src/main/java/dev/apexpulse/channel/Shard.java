@@ -4,6 +4,7 @@ import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 
@@ -19,6 +20,13 @@ public final class Shard {
   private final PulseMetrics metrics;
   // copy-on-write arrays: changes are rare, iteration happens per message and must not allocate
   private final HashMap<ChannelKey, Subscriber[]> subscribers = new HashMap<>();
+  private final ArrayList<Flushable> unflushed = new ArrayList<>();
+  private boolean flushScheduled;
+
+  /** A socket that wrote without flushing and must be flushed once the current burst is written. */
+  public interface Flushable {
+    void flush();
+  }
 
   Shard(int index, Context context, PulseMetrics metrics) {
     this.index = index;
@@ -60,6 +68,26 @@ public final class Shard {
     System.arraycopy(old, 0, shrunk, 0, at);
     System.arraycopy(old, at + 1, shrunk, at, old.length - at - 1);
     subscribers.put(key, shrunk);
+  }
+
+  /**
+   * Flushes the socket after every delivery task already queued on this event loop has run: frames
+   * queued for one socket in a burst leave in one system call instead of one each.
+   */
+  public void flushLater(Flushable socket) {
+    unflushed.add(socket);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(v -> flushAll());
+    }
+  }
+
+  private void flushAll() {
+    flushScheduled = false;
+    for (int i = 0; i < unflushed.size(); i++) {
+      unflushed.get(i).flush();
+    }
+    unflushed.clear();
   }
 
   void deliver(Message m) {

@@ -20,6 +20,7 @@ public record PulseConfig(
     Limits limits,
     HistorySettings history,
     int drainGraceSeconds,
+    int drainReadinessDelaySeconds,
     Map<String, AppConfig> apps,
     JsonObject raw) {
 
@@ -90,6 +91,7 @@ public record PulseConfig(
         root.section("auth").integer("timeoutSeconds", 5, 1, 300),
         limitsCfg, historyCfg,
         root.section("drain").integer("graceSeconds", 10, 0, 3600),
+        root.section("drain").integer("readinessDelaySeconds", 0, 0, 600),
         Collections.unmodifiableMap(apps),
         json.copy());
   }

@@ -2,7 +2,6 @@ package dev.apexpulse.gateway;
 
 /** WebSocket close codes the server uses (RFC 6455 and the IANA registry). */
 public final class CloseCode {
-  public static final short NORMAL = 1000;
   public static final short GOING_AWAY = 1001;
   public static final short INVALID_PAYLOAD = 1007;
   public static final short POLICY = 1008;

@@ -15,17 +15,25 @@ import dev.apexpulse.history.Replay;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.PresenceChange;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +47,10 @@ final class Connection {
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   private static final int MAX_PENDING_PER_SUBSCRIPTION = 10_000;
   private static final long MAX_TIMER_MILLIS = 24L * 3600 * 1000;
+  private static final int FLUSH_THRESHOLD_BYTES = 32 * 1024;
+  private static final ThreadLocal<CharsetDecoder> STRICT_UTF8 = ThreadLocal.withInitial(() ->
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT));
 
   final String id;
   private final ServerWebSocket ws;
@@ -52,6 +64,12 @@ final class Connection {
   private long authTimer = -1;
   private long expiryTimer = -1;
   private int overLimitInARow;
+  private Buffer partial;
+  private boolean partialText;
+  private final ChannelHandlerContext channel;
+  private final Shard.Flushable flusher = this::flush;
+  private int unflushedBytes;
+  private boolean flushPending;
   long lastReadNanos = System.nanoTime();
   private boolean closed;
 
@@ -62,15 +80,14 @@ final class Connection {
     this.shard = shard;
     this.owner = owner;
     this.origin = origin;
+    this.channel = ((WebSocketInternal) ws).channelHandlerContext();
     this.bucket = new TokenBucket(node.config().limits().frameRate(), node.config().limits().frameBurst(), System.nanoTime());
   }
 
   /** Starts the protocol; {@code identity} is set when the URL carried a valid token or ?app=. */
   void start(Identity identity, String refusal) {
     ws.setWriteQueueMaxSize(node.config().limits().maxQueuedBytes());
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(this::onBinary);
-    ws.pongHandler(b -> lastReadNanos = System.nanoTime());
+    ws.frameHandler(this::onFrame);
     ws.closeHandler(v -> release());
     ws.exceptionHandler(this::onException);
     if (refusal != null) {
@@ -90,22 +107,68 @@ final class Connection {
 
   // ---- inbound ----
 
-  private void onText(String text) {
-    long now = System.nanoTime();
-    lastReadNanos = now;
+  /**
+   * Reassembles fragmented messages itself: Vert.x's aggregator neither rejects invalid UTF-8 (1007)
+   * nor answers an oversize message with a close frame (1009), as RFC 6455 asks.
+   */
+  private void onFrame(WebSocketFrame frame) {
+    lastReadNanos = System.nanoTime();
     if (closed) {
       return;
     }
-    if (!bucket.take(now)) {
-      node.metrics().error(ErrorCode.RATE_LIMITED);
-      if (++overLimitInARow > node.config().limits().frameBurst()) {
-        close(CloseCode.POLICY, "frame rate limit exceeded");
-      } else {
-        send(Frames.error(null, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().frameRate() + " frames per second"));
+    switch (frame.type()) {
+      case TEXT, BINARY -> {
+        partialText = frame.type() == WebSocketFrameType.TEXT;
+        partial = frame.isFinal() ? frame.binaryData() : Buffer.buffer().appendBuffer(frame.binaryData());
       }
+      case CONTINUATION -> partial.appendBuffer(frame.binaryData()); // Netty enforces the fragment order
+      default -> {
+        return; // ping (answered by Vert.x), pong (liveness noted above), close
+      }
+    }
+    if (partial.length() > node.config().limits().maxFrameBytes()) {
+      partial = null;
+      close(CloseCode.TOO_BIG, "message larger than " + node.config().limits().maxFrameBytes() + " bytes");
       return;
     }
-    overLimitInARow = 0;
+    if (!frame.isFinal()) {
+      return;
+    }
+    Buffer message = partial;
+    partial = null;
+    if (!withinRate()) {
+      return;
+    }
+    if (!partialText) {
+      onBinary(message);
+      return;
+    }
+    String text;
+    try {
+      text = STRICT_UTF8.get().decode(ByteBuffer.wrap(message.getBytes())).toString();
+    } catch (CharacterCodingException e) {
+      close(CloseCode.INVALID_PAYLOAD, "text frame is not valid UTF-8");
+      return;
+    }
+    onText(text);
+  }
+
+  /** Every client message, text or binary, costs a token; a sustained flood closes the socket. */
+  private boolean withinRate() {
+    if (bucket.take(System.nanoTime())) {
+      overLimitInARow = 0;
+      return true;
+    }
+    node.metrics().error(ErrorCode.RATE_LIMITED);
+    if (++overLimitInARow > node.config().limits().frameBurst()) {
+      close(CloseCode.POLICY, "frame rate limit exceeded");
+    } else {
+      send(Frames.error(null, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().frameRate() + " frames per second"));
+    }
+    return false;
+  }
+
+  private void onText(String text) {
     JsonObject frame;
     try {
       frame = new JsonObject(text);
@@ -158,10 +221,7 @@ final class Connection {
   }
 
   private void onBinary(Buffer data) {
-    lastReadNanos = System.nanoTime();
-    if (!closed) {
-      fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
-    }
+    fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
   }
 
   private void onException(Throwable e) {
@@ -174,6 +234,9 @@ final class Connection {
   private void onAuth(JsonObject frame, Long id) {
     if (!(frame.getValue("token") instanceof String token)) {
       throw new PulseException(ErrorCode.BAD_REQUEST, "auth needs a string token");
+    }
+    if (identity != null && identity.anonymous()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "an anonymous connection cannot authenticate: reconnect with ?token=");
     }
     node.tokens().verify(token, null).onComplete(ar -> {
       if (closed) {
@@ -259,6 +322,9 @@ final class Connection {
             : node.history().since(key, since.offset, since.epoch, limit))
         .onComplete(ar -> {
           if (sub.removed) {
+            if (!closed) {
+              fail(id, ErrorCode.NOT_FOUND, "unsubscribed from " + key.channel() + " before the subscription completed");
+            }
             return;
           }
           if (ar.failed()) {
@@ -341,19 +407,39 @@ final class Connection {
     send(Frames.error(id, code, message));
   }
 
-  /** Writes a shared message frame, or closes a consumer whose queue is full (1013). */
+  /**
+   * Writes a shared message frame straight to the Netty pipeline, or closes a consumer whose queue is
+   * full (1013). Bypassing Vert.x's write queue saves a promise and a queue entry per delivery, and
+   * leaves the flush to the shard, which coalesces a burst into one system call per socket.
+   */
   private boolean write(ByteBuf frame) {
     if (closed) {
       return false;
     }
-    if (ws.writeQueueFull()) {
+    if (!channel.channel().isWritable()) {
       node.metrics().slowConsumer();
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return false;
     }
     // the frame bytes are shared by every subscriber; each write gets its own read index over them
-    ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, frame.duplicate(), true));
+    channel.write(new TextWebSocketFrame(true, 0, frame.duplicate()), channel.voidPromise());
+    unflushedBytes += frame.readableBytes();
+    if (unflushedBytes > FLUSH_THRESHOLD_BYTES) {
+      // unflushed bytes count as queued: flush before they make a fast reader look slow
+      flush();
+    } else if (!flushPending) {
+      flushPending = true;
+      shard.flushLater(flusher);
+    }
     return true;
+  }
+
+  private void flush() {
+    flushPending = false;
+    if (unflushedBytes > 0) {
+      unflushedBytes = 0;
+      channel.flush();
+    }
   }
 
   private void announce(String type, ChannelKey key, PresenceChange change) {

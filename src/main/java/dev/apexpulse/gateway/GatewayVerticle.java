@@ -15,8 +15,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,31 +50,46 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     shard = node.hub().newShard(context);
     Router router = node.api().router(vertx);
-    router.get("/ws").handler(this::upgrade);
-    int maxFrame = node.config().limits().maxFrameBytes();
+    // Connection enforces maxFrameBytes with a proper 1009; Netty's own cap (which drops the TCP
+    // connection without a close frame) only guards memory against absurd frames
+    int nettyCap = Math.max(4 * node.config().limits().maxFrameBytes(), 256 * 1024);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(node.config().http().host())
         .setPort(port)
-        .setMaxWebSocketFrameSize(maxFrame)
-        .setMaxWebSocketMessageSize(maxFrame)
+        .setMaxWebSocketFrameSize(nettyCap)
+        .setMaxWebSocketMessageSize(nettyCap)
         .setPerMessageWebSocketCompressionSupported(node.config().http().compression())
         .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
         .setWebSocketClosingTimeout(5)
         .setTcpNoDelay(true);
     long interval = node.config().heartbeatSeconds() * 1000L;
     heartbeatTimer = vertx.setPeriodic(interval, interval, t -> heartbeat());
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+    // upgrades bypass the router: its request wrapper would hide the socket's Netty channel, which
+    // the fan-out writes to directly
+    return vertx.createHttpServer(options)
+        .requestHandler(req -> {
+          if ("/ws".equals(req.path())) {
+            upgrade(req);
+          } else {
+            router.handle(req);
+          }
+        })
+        .listen().onSuccess(s -> server = s);
   }
 
   public int actualPort() {
     return server.actualPort();
   }
 
-  private void upgrade(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
+  private void upgrade(HttpServerRequest req) {
+    HttpServerResponse response = req.response();
+    if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+      ApiError.send(response, 400, ErrorCode.BAD_REQUEST, "/ws expects a WebSocket upgrade");
+      return;
+    }
     if (node.draining()) {
       node.metrics().upgradeRefused("draining");
-      ApiError.send(ctx, 503, ErrorCode.UNAVAILABLE, "node is shutting down, connect to another");
+      ApiError.send(response, 503, ErrorCode.UNAVAILABLE, "node is shutting down, connect to another");
       return;
     }
     String origin = req.getHeader("Origin");
@@ -83,17 +98,17 @@ public final class GatewayVerticle extends VerticleBase {
     AppConfig app = token == null && appParam != null ? node.config().app(appParam) : null;
     if (token == null && appParam != null && (app == null || app.anonymous().isEmpty())) {
       node.metrics().upgradeRefused("anonymous");
-      ApiError.send(ctx, 401, ErrorCode.UNAUTHORIZED, "app " + appParam + " allows no anonymous connections");
+      ApiError.send(response, 401, ErrorCode.UNAUTHORIZED, "app " + appParam + " allows no anonymous connections");
       return;
     }
     if (!originAllowed(app, origin)) {
       node.metrics().upgradeRefused("origin");
-      ApiError.send(ctx, 403, ErrorCode.FORBIDDEN, "origin not allowed");
+      ApiError.send(response, 403, ErrorCode.FORBIDDEN, "origin not allowed");
       return;
     }
     if (node.metrics().connections() >= node.config().limits().maxConnections()) {
       node.metrics().upgradeRefused("limit");
-      ApiError.send(ctx, 503, ErrorCode.LIMIT_EXCEEDED, "node is at its connection limit, try another");
+      ApiError.send(response, 503, ErrorCode.LIMIT_EXCEEDED, "node is at its connection limit, try another");
       return;
     }
     // a bad query token still upgrades, then closes with 1008: browsers see the close code (a refused
@@ -109,7 +124,7 @@ public final class GatewayVerticle extends VerticleBase {
         who = ar.result();
         if (who != null && !OriginPolicy.allowed(node.config().app(who.app()).origins(), origin)) {
           node.metrics().upgradeRefused("origin");
-          ApiError.send(ctx, 403, ErrorCode.FORBIDDEN, "origin not allowed for app " + who.app());
+          ApiError.send(response, 403, ErrorCode.FORBIDDEN, "origin not allowed for app " + who.app());
           return;
         }
       }
@@ -125,7 +140,7 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.debug("upgrade failed: {}", ar.cause().toString());
         return;
       }
-      Connection c = new Connection("c-" + node.config().nodeId().substring(2) + "-" + CONNECTION_IDS.incrementAndGet(),
+      Connection c = new Connection("c-" + node.config().nodeId() + "-" + CONNECTION_IDS.incrementAndGet(),
           ar.result(), node, shard, this, origin);
       connections.add(c);
       c.start(identity, refusal);

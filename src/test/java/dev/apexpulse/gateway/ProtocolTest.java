@@ -1,12 +1,12 @@
 package dev.apexpulse.gateway;
 
+import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,21 +19,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every message type of protocol v1 against a live node, with real WebSocket clients. */
 @ExtendWith(VertxExtension.class)
 @Timeout(60)
-class ProtocolTest {
-  static TestNode node;
-  static Vertx vertx;
+class ProtocolTest extends LiveNodeTest {
 
   @BeforeAll
   static void start() {
-    node = TestNode.start();
-    vertx = Vertx.vertx();
+    startNode(TestNode.config());
   }
 
-  @AfterAll
-  static void stop() {
-    node.close();
-    vertx.close();
-  }
 
   @Test
   void welcomeNamesConnectionNodeAndHeartbeat() {
@@ -149,6 +141,25 @@ class ProtocolTest {
       assertThat(denied.getString("code")).isEqualTo("forbidden");
       JsonObject pub = anon.publish("public/news", "hi");
       assertThat(pub.getString("code")).isEqualTo("forbidden");
+    }
+  }
+
+  @Test
+  void anonymousConnectionsCannotAuthenticateLater() {
+    try (WsClient anon = WsClient.open(vertx, node.wsUrl("app=100"))) {
+      JsonObject reply = anon.request(new JsonObject().put("type", "auth").put("token", node.token("anonymous")));
+      assertThat(reply.getString("code")).isEqualTo("forbidden");
+      assertThat(anon.subscribe("dashboard/x").getString("code")).isEqualTo("forbidden");
+    }
+  }
+
+  @Test
+  void aOneLetterNodeIdStillNamesConnections() {
+    JsonObject config = TestNode.config();
+    config.put("node", new JsonObject().put("id", "a"));
+    try (TestNode small = TestNode.start(config);
+         WsClient c = WsClient.connect(vertx, small.wsUrl("token=" + small.token("scott")))) {
+      assertThat(c.next("welcome").getString("connection")).startsWith("c-a-");
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.apexpulse.support;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -29,12 +30,10 @@ public final class WsClient implements AutoCloseable {
     this.client = client;
   }
 
-  /** Runs on the event loop as the handshake completes, before any frame can be dropped. */
-  private WebSocket attach(WebSocket socket) {
+  private void attach(WebSocket socket) {
     ws = socket;
     socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
     socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
-    return socket;
   }
 
   public static WsClient connect(Vertx vertx, String url) {
@@ -50,7 +49,17 @@ public final class WsClient implements AutoCloseable {
     }
     try {
       WsClient c = new WsClient(client);
-      client.connect(options).map(c::attach).await(WAIT_SECONDS, TimeUnit.SECONDS);
+      // handlers are set before the handshake: a server may send frames and close at once
+      ClientWebSocket socket = client.webSocket();
+      c.attach(socket);
+      try {
+        socket.connect(options).await(WAIT_SECONDS, TimeUnit.SECONDS);
+      } catch (IllegalStateException e) {
+        // the server answered and closed before the connect future completed: frames are queued
+        if (!c.closed.isDone()) {
+          throw e;
+        }
+      }
       return c;
     } catch (Exception e) {
       client.close();
