@@ -6,6 +6,7 @@ import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.db.Background;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
@@ -48,6 +49,7 @@ public final class Node {
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private volatile Background background = Background.none();
   private volatile boolean ready;
   private volatile boolean draining;
   private int port;
@@ -128,6 +130,9 @@ public final class Node {
         }));
       }
       return rest;
+    }).compose(v -> Background.start(this)).map(b -> {
+      background = b;
+      return (Void) null;
     }).onSuccess(v -> ready = true);
   }
 
@@ -147,6 +152,8 @@ public final class Node {
     }
     ready = false;
     draining = true;
+    // first, so that another node takes over the outbox and the jobs while this one drains
+    Future<Void> backgroundStopped = background.stop();
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
     Promise<Void> noticed = Promise.promise();
     vertx.setTimer(Math.max(1, config.drainReadinessDelaySeconds() * 1000L), t -> noticed.complete());
@@ -161,6 +168,7 @@ public final class Node {
           }
           return withTimeout(Future.all(closing).mapEmpty(), grace);
         })
+        .eventually(() -> backgroundStopped)
         .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();
@@ -223,6 +231,11 @@ public final class Node {
 
   public HttpApi api() {
     return api;
+  }
+
+  /** The database, outbox poller and scheduled jobs (nothing when none is configured). */
+  public Background background() {
+    return background;
   }
 
   /** How this node runs (standalone or clustered), for logs. */

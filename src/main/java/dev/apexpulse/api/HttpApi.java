@@ -56,6 +56,7 @@ public final class HttpApi {
     api.get("/apps/:app/channels").handler(this::channels);
     api.get("/apps/:app/presence").handler(this::presence);
     api.get("/apps/:app/history").handler(this::history);
+    api.get("/jobs").handler(this::jobs);
     api.route().last().handler(ctx -> ApiError.send(ctx, ErrorCode.NOT_FOUND, "no such endpoint"));
     api.route().failureHandler(this::failure);
     router.route("/api/v1/*").subRouter(api);
@@ -69,7 +70,11 @@ public final class HttpApi {
   private void ready(RoutingContext ctx) {
     JsonObject body = new JsonObject().put("node", node.config().nodeId());
     if (node.ready()) {
-      json(ctx, 200, body.put("status", "UP"));
+      // with a database configured: "db":"UP"|"DOWN", and 503 while it is down (db.readiness)
+      node.background().ready(body).onComplete(ok -> {
+        boolean up = ok.succeeded() && ok.result();
+        json(ctx, up ? 200 : 503, body.put("status", up ? "UP" : "DOWN"));
+      });
     } else {
       json(ctx, 503, body.put("status", node.draining() ? "DRAINING" : "STARTING"));
     }
@@ -186,6 +191,34 @@ public final class HttpApi {
           });
     }
     chain.onSuccess(v -> json(ctx, 200, new JsonObject().put("results", results))).onFailure(ctx::fail);
+  }
+
+  /** GET /api/v1/jobs: the jobs of the app whose API key is presented (only an API key names the app). */
+  private void jobs(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() == 7) {
+      ApiError.send(ctx, ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <app API key>");
+      return;
+    }
+    String credential = header.substring(7).trim();
+    String app = null;
+    for (AppConfig a : node.config().apps().values()) {
+      if (ApiKeys.matches(a.apiKey(), credential)) {
+        app = a.id();
+      }
+    }
+    if (app == null) {
+      ApiError.send(ctx, ErrorCode.UNAUTHORIZED, "invalid API key");
+      return;
+    }
+    if (!withinRate(app)) {
+      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().apiRate() + " requests per second for app " + app);
+      return;
+    }
+    String id = app;
+    node.background().jobs(app)
+        .onSuccess(list -> json(ctx, 200, new JsonObject().put("app", id).put("jobs", list)))
+        .onFailure(ctx::fail);
   }
 
   private static JsonObject result(Message m) {

@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -84,6 +85,9 @@ public record PulseConfig(
       apps.put(id, AppConfig.from(id, appsSection.section(id), mode));
     }
 
+    // the database bridge and the scheduler: validated here so that a bad value stops the start
+    JobSettings.listFrom(json, apps, DbSettings.from(json).enabled());
+
     return new PulseConfig(
         mode, nodeId, httpCfg,
         root.section("heartbeat").integer("intervalSeconds", 25, 1, 3600),
@@ -98,6 +102,16 @@ public record PulseConfig(
 
   public AppConfig app(String id) {
     return id == null ? null : apps.get(id);
+  }
+
+  /** The {@code db:} and {@code outbox:} sections (validated by {@link #from}). */
+  public DbSettings db() {
+    return DbSettings.from(raw);
+  }
+
+  /** The {@code jobs:} list (validated by {@link #from}). */
+  public List<JobSettings> jobs() {
+    return JobSettings.listFrom(raw, apps, db().enabled());
   }
 
   /** The configuration section of a later component (cluster, db, jobs), validated by its owner. */

@@ -55,8 +55,11 @@ public final class WsClient implements AutoCloseable {
       try {
         socket.connect(options).await(WAIT_SECONDS, TimeUnit.SECONDS);
       } catch (IllegalStateException e) {
-        // the server answered and closed before the connect future completed: frames are queued
-        if (!c.closed.isDone()) {
+        // the server answered and closed before the connect future completed: frames are queued,
+        // and the close handler runs right after
+        try {
+          c.closed.get(2, TimeUnit.SECONDS);
+        } catch (Exception notClosed) {
           throw e;
         }
       }
