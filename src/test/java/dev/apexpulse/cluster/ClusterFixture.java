@@ -69,6 +69,7 @@ final class ClusterFixture {
     env.put("PULSE_LIMITS_API_BURST", "100000");
     env.put("PULSE_HISTORY_SIZE", "20000");
     env.put("PULSE_DRAIN_GRACE_SECONDS", "2");
+    env.put("PULSE_DB_URL", ""); // no database: these tests are about the cluster (and the H2 file would be shared)
     env.put("PULSE_CLUSTER_ENABLED", "true");
     env.put("PULSE_CLUSTER_NAME", name);
     env.put("PULSE_CLUSTER_PORT", Integer.toString(hzBase + slot));
