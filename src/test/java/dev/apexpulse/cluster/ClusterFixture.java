@@ -53,7 +53,7 @@ final class ClusterFixture {
 
   /** Starts node {@code slot} (does not wait for it). */
   NodeProcess launch(String label, int slot) {
-    int http = freePortRange(1);
+    int http = freePortRange(1, 30_000, 32_700); // apart from the Hazelcast ports, below the ephemeral range
     Map<String, String> env = new HashMap<>();
     env.put("PULSE_MODE", "production");
     env.put("PULSE_NODE_ID", "n-" + label);
@@ -93,8 +93,12 @@ final class ClusterFixture {
 
   /** A base port with {@code count} free ports above it, away from Hazelcast's 5701 and the ephemeral range. */
   static int freePortRange(int count) {
+    return freePortRange(count, 20_000, 30_000);
+  }
+
+  static int freePortRange(int count, int from, int to) {
     for (int attempt = 0; attempt < 200; attempt++) {
-      int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
+      int base = ThreadLocalRandom.current().nextInt(from, to - count);
       boolean free = true;
       for (int p = base; p < base + count && free; p++) {
         try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
