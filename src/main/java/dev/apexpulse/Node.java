@@ -5,6 +5,7 @@ import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
+import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.db.Background;
 import dev.apexpulse.gateway.GatewayVerticle;
@@ -21,6 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -46,6 +49,7 @@ public final class Node {
   private final Bridge bridge;
   private final Publisher publisher;
   private final HttpApi api;
+  private final Map<String, JobSettings> jobs = new HashMap<>();
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
@@ -67,6 +71,7 @@ public final class Node {
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, metrics);
     this.api = new HttpApi(this);
+    config.jobs().forEach(j -> jobs.put(j.name(), j));
     vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
   }
 
@@ -227,6 +232,11 @@ public final class Node {
 
   public Publisher publisher() {
     return publisher;
+  }
+
+  /** A configured job by name, or null. */
+  public JobSettings job(String name) {
+    return jobs.get(name);
   }
 
   public HttpApi api() {

@@ -25,6 +25,39 @@ public record Identity(
     return !anonymous && ChannelPattern.anyMatches(publish, channel);
   }
 
+  /** Whether a {@code trig} grant names the job: exact names or globs where {@code *} matches any characters. */
+  public boolean mayTrigger(String job) {
+    if (anonymous) {
+      return false;
+    }
+    for (String pattern : triggers) {
+      if (glob(pattern, 0, job, 0)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean glob(String p, int i, String s, int j) {
+    while (i < p.length()) {
+      char c = p.charAt(i);
+      if (c == '*') {
+        for (int k = j; k <= s.length(); k++) {
+          if (glob(p, i + 1, s, k)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      if (j >= s.length() || s.charAt(j) != c) {
+        return false;
+      }
+      i++;
+      j++;
+    }
+    return j == s.length();
+  }
+
   /** The HTTP API key of an app: every channel, no user. */
   public static Identity apiKey(String app) {
     List<ChannelPattern> all = List.of(ChannelPattern.compile("**", null));

@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * @param maxRows           rows published at most (the rest are cut and {@code "truncated":true} is added)
  * @param onlyIfChanged     skip the publish when the rows equal the last published rows
  * @param timeoutSeconds    query timeout
- * @param triggerable       may be run on demand by a {@code trigger} frame (kept for the trigger issue)
- * @param minIntervalMillis least time between two triggered runs (kept for the trigger issue)
+ * @param triggerable       may be run on demand by a {@code trigger} frame (token claim {@code trig})
+ * @param minIntervalMillis least time between the start of a run and a triggered run: triggers within
+ *                          it share one run (default 1000)
  */
 public record JobSettings(
     String name,
@@ -129,7 +130,7 @@ public record JobSettings(
         onlyIfChanged,
         job.integer("timeoutSeconds", 30, 1, 3600),
         job.bool("triggerable", false),
-        job.integer("minIntervalMillis", 0, 0, 86_400_000));
+        job.integer("minIntervalMillis", 1000, 0, 86_400_000));
   }
 
   private static String required(ConfigReader job, String key) {

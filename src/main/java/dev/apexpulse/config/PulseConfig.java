@@ -30,7 +30,8 @@ public record PulseConfig(
   public record Http(String host, int port, int instances, int maxBodyBytes, boolean compression, boolean demo) {}
 
   public record Limits(int maxFrameBytes, int maxPublishBytes, int maxSubscriptions, int frameRate, int frameBurst,
-                       int maxQueuedBytes, int maxConnections, int maxHistoryRequest, int apiRate, int apiBurst) {}
+                       int maxQueuedBytes, int maxConnections, int maxHistoryRequest, int apiRate, int apiBurst,
+                       int triggerRate, int triggerBurst) {}
 
   public record HistorySettings(int size, int ttlSeconds) {}
 
@@ -69,7 +70,9 @@ public record PulseConfig(
         limits.integer("maxConnections", 10_000, 1, 10_000_000),
         limits.integer("maxHistoryRequest", 1000, 1, 1_000_000),
         limits.integer("apiRate", 1000, 1, 10_000_000),
-        limits.integer("apiBurst", 2000, 1, 10_000_000));
+        limits.integer("apiBurst", 2000, 1, 10_000_000),
+        limits.integer("triggerRate", 1, 1, 10_000),
+        limits.integer("triggerBurst", 5, 1, 10_000));
 
     ConfigReader history = root.section("history");
     HistorySettings historyCfg = new HistorySettings(

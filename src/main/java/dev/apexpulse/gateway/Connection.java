@@ -11,14 +11,18 @@ import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.channel.Subscriber;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.PresenceChange;
+import dev.apexpulse.schedule.ScheduleVerticle;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
@@ -64,6 +68,7 @@ final class Connection {
   private long authTimer = -1;
   private long expiryTimer = -1;
   private int overLimitInARow;
+  private TokenBucket triggerBucket;
   private Buffer partial;
   private boolean partialText;
   private final ChannelHandlerContext channel;
@@ -215,7 +220,7 @@ final class Connection {
       case "publish" -> onPublish(frame, id);
       case "presence" -> onPresence(frame, id);
       case "ping" -> send(Frames.pong(id));
-      case "trigger" -> throw new PulseException(ErrorCode.NOT_FOUND, "no triggerable job named " + frame.getValue("job"));
+      case "trigger" -> onTrigger(frame, id);
       default -> throw new PulseException(ErrorCode.BAD_REQUEST, "unknown frame type '" + abbreviate(t) + "'");
     }
   }
@@ -369,6 +374,38 @@ final class Connection {
             replyFailure(id, ar.cause());
           }
         });
+  }
+
+  /** Runs a job now on its runner node; triggers close together share one run (see ScheduleVerticle). */
+  private void onTrigger(JsonObject frame, Long id) {
+    if (!(frame.getValue("job") instanceof String name)) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "trigger needs a string job");
+    }
+    JobSettings job = node.job(name);
+    if (job == null || !job.app().equals(identity.app())) {
+      throw new PulseException(ErrorCode.NOT_FOUND, "no job named " + abbreviate(name));
+    }
+    if (!job.triggerable()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "job " + name + " cannot be triggered");
+    }
+    if (!identity.mayTrigger(name)) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to trigger " + name);
+    }
+    if (triggerBucket == null) {
+      triggerBucket = new TokenBucket(node.config().limits().triggerRate(), node.config().limits().triggerBurst(), System.nanoTime());
+    }
+    if (!triggerBucket.take(System.nanoTime())) {
+      throw new PulseException(ErrorCode.RATE_LIMITED, "more than " + node.config().limits().triggerRate() + " triggers per second");
+    }
+    ScheduleVerticle.trigger(node.vertx(), job).onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(Frames.ack(id, null));
+      } else if (ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+        fail(id, ErrorCode.UNAVAILABLE, "job " + name + " has no runner right now, try again");
+      } else {
+        fail(id, ErrorCode.UNAVAILABLE, ar.cause().getMessage());
+      }
+    });
   }
 
   private void onPresence(JsonObject frame, Long id) {

@@ -7,7 +7,11 @@ import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.db.Database;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -50,6 +54,8 @@ import java.util.concurrent.TimeUnit;
 public final class ScheduleVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ScheduleVerticle.class);
   public static final String LOCK_PREFIX = "pulse.lock.job.";
+  /** The runner of a triggerable job consumes its triggers here, so a trigger from any node reaches it. */
+  public static final String TRIGGER_PREFIX = "pulse.trigger.";
   static final long LEASE_RETRY_MILLIS = 1000;
   /** A cron run missed by at most this much while the runner changed is run at once by the new runner. */
   static final Duration CATCH_UP = Duration.ofSeconds(60);
@@ -103,6 +109,9 @@ public final class ScheduleVerticle extends VerticleBase {
       if (job.timer != -1) {
         vertx.cancelTimer(job.timer);
       }
+      if (job.triggers != null) {
+        job.triggers.unregister();
+      }
       running.add(job.running.otherwiseEmpty().andThen(ar -> {
         job.lease.release();
         metrics.runner(job.cfg.name(), false);
@@ -142,11 +151,26 @@ public final class ScheduleVerticle extends VerticleBase {
     return "job:" + job;
   }
 
+  /**
+   * Asks the job's runner, on whichever node it is, to run the job now. Completes when a run that
+   * started after the request has published (or failed); requests within the job's
+   * {@code minIntervalMillis} share one run.
+   */
+  public static Future<Void> trigger(Vertx vertx, JobSettings job) {
+    long timeout = job.timeoutSeconds() * 1000L + GUARD_MILLIS + job.minIntervalMillis() + 5_000;
+    return vertx.eventBus().request(TRIGGER_PREFIX + job.name(), job.name(), new DeliveryOptions().setSendTimeout(timeout))
+        .mapEmpty();
+  }
+
   private final class Job {
     final JobSettings cfg;
     Lease lease;
     long timer = -1;
     Future<Void> running = Future.succeededFuture();
+    // triggers: the run they wait for, not started yet, and when the last run of any kind started
+    MessageConsumer<String> triggers;
+    Promise<Void> nextTriggered;
+    long lastStartNanos = Long.MIN_VALUE;
     // state, kept in Runners
     long runs;
     long failures;
@@ -169,6 +193,9 @@ public final class ScheduleVerticle extends VerticleBase {
     /** This node became the runner: continue from the state the previous runner left. */
     void acquired() {
       metrics.runner(cfg.name(), true);
+      if (cfg.triggerable()) {
+        triggers = vertx.eventBus().consumer(TRIGGER_PREFIX + cfg.name(), this::onTrigger);
+      }
       runners.get(key(cfg.name())).otherwise((JsonObject) null).onComplete(ar -> {
         if (stopped) {
           return;
@@ -229,7 +256,8 @@ public final class ScheduleVerticle extends VerticleBase {
         timer = vertx.setTimer(Math.max(1, Duration.between(now, due).toMillis()), t -> fire(due));
         return;
       }
-      running = run();
+      // after a triggered run that may still be going: runs of one job never overlap
+      running = running.transform(previous -> run());
       running.onComplete(ar -> {
         if (stopped) {
           return;
@@ -244,8 +272,37 @@ public final class ScheduleVerticle extends VerticleBase {
       });
     }
 
+    /** Coalesces triggers: the next triggered run starts after the current one and the minimum interval. */
+    private void onTrigger(io.vertx.core.eventbus.Message<String> request) {
+      if (nextTriggered == null) {
+        Promise<Void> next = Promise.promise();
+        nextTriggered = next;
+        running.onComplete(done -> {
+          long wait = lastStartNanos == Long.MIN_VALUE ? 0
+              : TimeUnit.NANOSECONDS.toMillis(lastStartNanos + TimeUnit.MILLISECONDS.toNanos(cfg.minIntervalMillis()) - System.nanoTime());
+          vertx.setTimer(Math.max(1, wait), t -> {
+            nextTriggered = null;
+            if (stopped) {
+              next.fail("job runner stopping");
+              return;
+            }
+            running = running.transform(previous -> run());
+            running.onComplete(next);
+          });
+        });
+      }
+      nextTriggered.future().onComplete(ar -> {
+        if (lastOutcome != null && lastOutcome.equals("failed")) {
+          request.fail(ErrorCode.UNAVAILABLE.httpStatus(), "job " + cfg.name() + " failed: " + lastError);
+        } else {
+          request.reply(lastOutcome);
+        }
+      });
+    }
+
     Future<Void> run() {
       long started = System.nanoTime();
+      lastStartNanos = started;
       Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       runs++;
       Future<String> outcome;
