@@ -82,9 +82,13 @@ public final class Node {
   /** Starts a node on its own Vert.x instance, built by the engines (clustered or not). */
   public static Future<Node> start(PulseConfig config, Engines engines) {
     PulseMetrics metrics = new PulseMetrics();
-    var builder = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    try {
+      engines.configure(options, config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    var builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry()));
     // completed outside any Vert.x context: a failed start closes Vert.x, whose threads then cannot
     // run the caller's callbacks
     Promise<Node> started = Promise.promise();
@@ -101,7 +105,7 @@ public final class Node {
         vertx.close().onComplete(v -> started.fail(e));
         return;
       }
-      node.deploy().onComplete(deployed -> {
+      node.deploy().compose(v -> engines.started(node)).onComplete(deployed -> {
         if (deployed.succeeded()) {
           started.complete(node);
         } else {
@@ -174,6 +178,7 @@ public final class Node {
           return withTimeout(Future.all(closing).mapEmpty(), grace);
         })
         .eventually(() -> backgroundStopped)
+        .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();
           presence.close();
