@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,
@@ -52,8 +51,8 @@ public final class Node {
   private final Map<String, JobSettings> jobs = new HashMap<>();
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
-  private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile Background background = Background.none();
+  private Future<Void> stopped;
   private volatile boolean ready;
   private volatile boolean draining;
   private int port;
@@ -83,9 +82,13 @@ public final class Node {
   /** Starts a node on its own Vert.x instance, built by the engines (clustered or not). */
   public static Future<Node> start(PulseConfig config, Engines engines) {
     PulseMetrics metrics = new PulseMetrics();
-    var builder = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    try {
+      engines.configure(options, config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    var builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry()));
     // completed outside any Vert.x context: a failed start closes Vert.x, whose threads then cannot
     // run the caller's callbacks
     Promise<Node> started = Promise.promise();
@@ -102,7 +105,7 @@ public final class Node {
         vertx.close().onComplete(v -> started.fail(e));
         return;
       }
-      node.deploy().onComplete(deployed -> {
+      node.deploy().compose(v -> engines.started(node)).onComplete(deployed -> {
         if (deployed.succeeded()) {
           started.complete(node);
         } else {
@@ -147,10 +150,15 @@ public final class Node {
    * notice (new upgrades are refused meanwhile), closes every socket with 1012 in batches spread over
    * half the grace time (clients reconnect elsewhere without a stampede), then closes Vert.x.
    */
-  public Future<Void> stop() {
-    if (!stopping.compareAndSet(false, true)) {
-      return Future.succeededFuture();
+  public synchronized Future<Void> stop() {
+    // once: a second caller (SIGTERM handler and shutdown hook, a test) waits for the same drain
+    if (stopped == null) {
+      stopped = drainAndClose();
     }
+    return stopped;
+  }
+
+  private Future<Void> drainAndClose() {
     ready = false;
     draining = true;
     // first, so that another node takes over the outbox and the jobs while this one drains
@@ -170,13 +178,15 @@ public final class Node {
           return withTimeout(Future.all(closing).mapEmpty(), grace);
         })
         .eventually(() -> backgroundStopped)
+        .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();
           presence.close();
           return bridge.stop();
         })
         .eventually(vertx::close)
-        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()));
+        // andThen: logged before callers waiting for the stop (Main exits right after) see it complete
+        .andThen(ar -> LOG.info("node {} stopped", config.nodeId()));
   }
 
   private Future<Void> withTimeout(Future<Void> f, long millis) {

@@ -434,9 +434,12 @@ final class Connection {
   // ---- outbound ----
 
   /**
-   * Writes a reply or control frame. Replies count against the same outbound limit as messages: a
-   * client that keeps asking (presence of a busy channel, pings) and never reads is a slow consumer
-   * too, and must not make the node queue its replies without bound.
+   * Writes a reply or control frame on the same Netty path as message frames: Vert.x's own write queue
+   * could hold it back behind a non-writable channel while message frames go ahead, and a
+   * {@code subscribed} reply must reach the client before the messages it announces. Replies count
+   * against the same outbound limit as messages: a client that keeps asking (presence of a busy
+   * channel, pings) and never reads is a slow consumer too, and must not make the node queue its
+   * replies without bound.
    */
   private void send(String frame) {
     if (closed) {
@@ -447,13 +450,14 @@ final class Connection {
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return;
     }
-    ws.writeTextMessage(frame);
+    channel.writeAndFlush(new TextWebSocketFrame(frame), channel.voidPromise());
+    unflushedBytes = 0; // the flush took the message frames queued before it along
   }
 
   /**
-   * Whether the socket's outbound queue is under {@code limits.maxQueuedBytes}. Replies written while
-   * the node reads a burst of the client's frames wait for the end of that read to be flushed (Vert.x
-   * batches them): flush first, so only bytes the client has not taken count.
+   * Whether the socket's outbound queue is under {@code limits.maxQueuedBytes}. Frames written but not
+   * yet flushed (a fan-out burst, Vert.x's own writes during a read) count towards it too: flush
+   * first, so only bytes the client has not taken count.
    */
   private boolean writable() {
     if (channel.channel().isWritable()) {
