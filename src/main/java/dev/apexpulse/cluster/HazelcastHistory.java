@@ -32,8 +32,12 @@ import java.util.concurrent.ExecutionException;
  * (sequence + 1, so the first message is offset 1, as standalone), hence unique and increasing per
  * channel cluster-wide.
  *
- * <p>The epoch is a random id per channel in the {@code pulse.epochs} map, created with the ring
- * (putIfAbsent). The ring is named {@code pulse.h.<id>@<id>} so it lives in the same partition as
+ * <p>The epoch is an id per channel in the {@code pulse.epochs} map, created with the ring on the
+ * first publish (putIfAbsent). Reading a channel that has never had a message creates nothing: it is
+ * at offset 0 in the cluster's <em>empty epoch</em> (one entry of the same map, under the reserved id
+ * ""), which its first publish then takes as its own, so subscribing to, or reading, any number of
+ * distinct names does not grow the cluster's maps. A lost partition rotates the empty epoch, so a
+ * channel whose epoch entry was lost comes back in another epoch. The ring is named {@code pulse.h.<id>@<id>} so it lives in the same partition as
  * its epoch entry: both survive a member's death on the same backup, and are lost together only when
  * the partition is (a whole-cluster restart, or more members dying at once than there are backups),
  * which then gives a fresh ring and a fresh epoch: clients see {@code recovered:false}, never wrong
@@ -57,6 +61,10 @@ public final class HazelcastHistory implements History {
   private final int capacity;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   private final UUID lostListener;
+  /** The empty epoch, once read; null after a partition loss. */
+  private volatile String emptyEpoch;
+  /** Reserved id of the empty epoch in {@code pulse.epochs}: channel ids are "app:channel", never empty. */
+  static final String EMPTY_EPOCH_ID = "";
 
   private record Channel(Ringbuffer<byte[]> ring, String epoch) {}
 
@@ -73,6 +81,12 @@ public final class HazelcastHistory implements History {
       LOG.warn("Hazelcast partition {} lost with its backups: channel histories in it restart with a new epoch",
           e.getPartitionId());
       channels.clear();
+      // channels whose epoch entry was lost come back in another epoch: a client that saw one of them
+      // empty must not take the new messages for the old ones (every node rotates; the last put wins
+      // for the nodes that read it later, which costs at most a spurious recovered:false)
+      String fresh = newEpoch();
+      emptyEpoch = fresh;
+      epochs.putAsync(EMPTY_EPOCH_ID, fresh);
     });
   }
 
@@ -101,7 +115,10 @@ public final class HazelcastHistory implements History {
   @Override
   public Future<Position> position(ChannelKey key) {
     return blocking(() -> {
-      Channel ch = resolve(key);
+      Channel ch = lookup(key);
+      if (ch == null) {
+        return new Position(0, emptyEpoch());
+      }
       return new Position(ch.ring.tailSequence() + 1, ch.epoch);
     });
   }
@@ -109,7 +126,11 @@ public final class HazelcastHistory implements History {
   @Override
   public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
     return blocking(() -> {
-      Channel ch = resolve(key);
+      Channel ch = lookup(key);
+      if (ch == null) {
+        Position empty = new Position(0, emptyEpoch());
+        return new Replay(empty.epoch().equals(epoch) && offset == 0, empty, List.<Message>of());
+      }
       long tail = ch.ring.tailSequence();
       Position position = new Position(tail + 1, ch.epoch);
       long missing = position.offset() - offset;
@@ -126,7 +147,10 @@ public final class HazelcastHistory implements History {
   @Override
   public Future<Replay> recent(ChannelKey key, int limit) {
     return blocking(() -> {
-      Channel ch = resolve(key);
+      Channel ch = lookup(key);
+      if (ch == null) {
+        return new Replay(true, new Position(0, emptyEpoch()), List.<Message>of());
+      }
       long tail = ch.ring.tailSequence();
       long from = Math.max(0, tail + 1 - Math.min(limit, capacity));
       // reading before the head starts at the head: expired messages are simply not there
@@ -137,8 +161,8 @@ public final class HazelcastHistory implements History {
   @Override
   public Future<List<Message>> range(ChannelKey key, long after, long upTo, String epoch) {
     return blocking(() -> {
-      Channel ch = resolve(key);
-      if (!ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > capacity) {
+      Channel ch = lookup(key);
+      if (ch == null || !ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > capacity) {
         return List.of();
       }
       // offsets after+1..upTo are sequences after..upTo-1
@@ -190,7 +214,39 @@ public final class HazelcastHistory implements History {
     return workers.executeBlocking(() -> resolve(key), false);
   }
 
-  /** The ring proxy and epoch of a channel (blocking on first use: proxy creation, putIfAbsent). */
+  /** The ring proxy and epoch of a channel that has had a message, or null (blocking: a map read). */
+  private Channel lookup(ChannelKey key) {
+    String id = id(key);
+    Channel ch = channels.get(id);
+    if (ch != null) {
+      return ch;
+    }
+    String epoch = epochs.get(id);
+    if (epoch == null) {
+      return null;
+    }
+    Channel made = new Channel(hz.getRingbuffer(ringName(id)), epoch);
+    Channel raced = channels.putIfAbsent(id, made);
+    return raced == null ? made : raced;
+  }
+
+  /** The epoch of channels without a message (blocking on first use: putIfAbsent). */
+  private String emptyEpoch() {
+    String e = emptyEpoch;
+    if (e == null) {
+      String fresh = newEpoch();
+      String existing = epochs.putIfAbsent(EMPTY_EPOCH_ID, fresh);
+      e = existing == null ? fresh : existing;
+      emptyEpoch = e;
+    }
+    return e;
+  }
+
+  private static String newEpoch() {
+    return Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+  }
+
+  /** The ring proxy and epoch of a channel, created for its first message (blocking on first use). */
   private Channel resolve(ChannelKey key) {
     String id = id(key);
     Channel ch = channels.get(id);
@@ -198,7 +254,8 @@ public final class HazelcastHistory implements History {
       return ch;
     }
     Ringbuffer<byte[]> ring = hz.getRingbuffer(ringName(id));
-    String fresh = Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+    // the first message takes the epoch its subscribers were told while the channel was empty
+    String fresh = emptyEpoch();
     String existing = epochs.putIfAbsent(id, fresh);
     Channel made = new Channel(ring, existing == null ? fresh : existing);
     Channel raced = channels.putIfAbsent(id, made);

@@ -219,4 +219,30 @@ class HazelcastHistoryTest {
     assertThat(await(presence.removeOwn())).isBetween(2, 3);
     assertThat(await(presence.channels("100"))).doesNotContainKeys("p/room@1", "p/room");
   }
+
+  /** Subscribing to or reading channels that never had a message grows no cluster map (issue 7). */
+  @Test
+  void readingChannelsWithoutMessagesCreatesNothingInTheCluster() {
+    int objects = hz.getDistributedObjects().size();
+    int epochs = hz.getMap(HazelcastSetup.EPOCHS).size();
+    Position first = null;
+    for (int i = 0; i < 500; i++) {
+      ChannelKey k = key("storm/" + i);
+      Position p = await(history.position(k));
+      assertThat(p.offset()).isZero();
+      first = first == null ? p : first;
+      assertThat(p.epoch()).isEqualTo(first.epoch());
+      assertThat(await(history.since(k, 0, p.epoch(), 10)).recovered()).isTrue();
+      assertThat(await(history.since(k, 1, p.epoch(), 10)).recovered()).isFalse();
+      await(history.recent(k, 10));
+    }
+    assertThat(hz.getMap(HazelcastSetup.EPOCHS).size()).isLessThanOrEqualTo(epochs + 1); // the empty epoch itself
+    assertThat(hz.getDistributedObjects().size()).isLessThanOrEqualTo(objects + 1);
+    // the first message keeps the epoch its subscribers were told, so they recover it
+    ChannelKey k = key("storm/7");
+    assertThat(await(history.append(k, "1", null)).epoch()).isEqualTo(first.epoch());
+    Replay r = await(history.since(k, 0, first.epoch(), 10));
+    assertThat(r.recovered()).isTrue();
+    assertThat(r.messages()).extracting(m -> m.offset()).containsExactly(1L);
+  }
 }
