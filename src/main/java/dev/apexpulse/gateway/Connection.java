@@ -18,6 +18,7 @@ import dev.apexpulse.presence.PresenceChange;
 import dev.apexpulse.schedule.ScheduleVerticle;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -225,8 +226,58 @@ final class Connection {
     }
   }
 
-  private void onBinary(Buffer data) {
-    fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
+  /**
+   * A binary publish: version 1, channel length (uint16 BE), channel (UTF-8), request id in the
+   * offset field (uint64 BE), payload. Answered with a JSON ack or error carrying that id.
+   */
+  private void onBinary(Buffer frame) {
+    int length = frame.length();
+    if (length < Message.BINARY_FIXED_HEADER) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame shorter than its " + Message.BINARY_FIXED_HEADER + "-byte header");
+      return;
+    }
+    byte version = frame.getByte(0);
+    if (version != Message.BINARY_VERSION) {
+      fail(null, ErrorCode.BAD_REQUEST, "unsupported binary frame version " + (version & 0xff));
+      return;
+    }
+    int n = frame.getUnsignedShort(1);
+    if (length < Message.BINARY_FIXED_HEADER + n) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame truncated: header names a " + n + "-byte channel");
+      return;
+    }
+    long rawId = frame.getLong(3 + n);
+    Long id = rawId >= 0 ? rawId : null;
+    if (id == null) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame id (offset field) out of range");
+      return;
+    }
+    String channelName;
+    try {
+      channelName = STRICT_UTF8.get().decode(ByteBuffer.wrap(frame.getBytes(3, 3 + n))).toString();
+    } catch (CharacterCodingException e) {
+      fail(id, ErrorCode.BAD_REQUEST, "binary frame channel is not valid UTF-8");
+      return;
+    }
+    try {
+      if (identity == null) {
+        throw new PulseException(ErrorCode.UNAUTHORIZED, "send an auth frame first");
+      }
+      ChannelKey key = node.publisher().key(identity.app(), channelName);
+      if (!identity.mayPublish(key.channel())) {
+        throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to publish to " + key.channel());
+      }
+      byte[] payload = frame.getBytes(Message.BINARY_FIXED_HEADER + n, length);
+      node.publisher().publishBinary(key.app(), key.channel(), payload, identity.user()).onComplete(ar -> {
+        if (ar.succeeded()) {
+          send(Frames.ack(id, ar.result().offset()));
+        } else {
+          replyFailure(id, ar.cause());
+        }
+      });
+    } catch (PulseException e) {
+      fail(id, e.code(), e.getMessage());
+    }
   }
 
   private void onException(Throwable e) {
@@ -449,7 +500,7 @@ final class Connection {
    * full (1013). Bypassing Vert.x's write queue saves a promise and a queue entry per delivery, and
    * leaves the flush to the shard, which coalesces a burst into one system call per socket.
    */
-  private boolean write(ByteBuf frame) {
+  private boolean write(ByteBuf frame, boolean binary) {
     if (closed) {
       return false;
     }
@@ -459,7 +510,9 @@ final class Connection {
       return false;
     }
     // the frame bytes are shared by every subscriber; each write gets its own read index over them
-    channel.write(new TextWebSocketFrame(true, 0, frame.duplicate()), channel.voidPromise());
+    ByteBuf view = frame.duplicate();
+    channel.write(binary ? new BinaryWebSocketFrame(true, 0, view) : new TextWebSocketFrame(true, 0, view),
+        channel.voidPromise());
     unflushedBytes += frame.readableBytes();
     if (unflushedBytes > FLUSH_THRESHOLD_BYTES) {
       // unflushed bytes count as queued: flush before they make a fast reader look slow
@@ -606,13 +659,13 @@ final class Connection {
         return false;
       }
       lastOffset = m.offset();
-      return write(m.frame());
+      return write(m.frame(), m.binary());
     }
 
     @Override
     public void deliverEvent(ByteBuf frame) {
       if (pending == null && !removed) {
-        write(frame);
+        write(frame, false);
       }
     }
   }
