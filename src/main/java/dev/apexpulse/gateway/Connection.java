@@ -388,7 +388,9 @@ final class Connection {
 
   /** Writes a shared message frame, or closes a consumer whose queue is full (1013). */
   private boolean write(ByteBuf frame) {
-    if (closed) {
+    // the peer may have closed before our closeHandler ran: writeQueueFull() would then throw and
+    // abort the shard's fan-out loop, so the subscribers after this one would miss the message
+    if (closed || ws.isClosed()) {
       return false;
     }
     if (ws.writeQueueFull()) {
