@@ -60,7 +60,7 @@ final class LoadGen implements AutoCloseable {
     publisherVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
   }
 
-  private WebSocketClient client(int index) {
+  private synchronized WebSocketClient client(int index) {
     int source = index / PER_SOURCE_ADDRESS;
     while (clients.size() <= source) {
       String local = "127.0.0." + (clients.size() + 1);

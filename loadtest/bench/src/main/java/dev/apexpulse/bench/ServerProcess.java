@@ -22,9 +22,11 @@ final class ServerProcess {
   final int port;
   final Process process;
   final long startMillis;
+  final Path log;
 
-  private ServerProcess(String name, int port, Process process, long startMillis) {
+  private ServerProcess(String name, int port, Process process, long startMillis, Path log) {
     this.name = name;
+    this.log = log;
     this.port = port;
     this.process = process;
     this.startMillis = startMillis;
@@ -52,7 +54,7 @@ final class ServerProcess {
       }
       try {
         if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return new ServerProcess(name, port, p, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+          return new ServerProcess(name, port, p, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), log);
         }
       } catch (IOException e) {
         // not listening yet
@@ -69,6 +71,7 @@ final class ServerProcess {
 
   /** utime + stime of the process, in clock ticks. */
   long cpuTicks() {
+    checkAlive();
     return cpuTicksOf(pid());
   }
 
@@ -82,8 +85,17 @@ final class ServerProcess {
     }
   }
 
+  /** Fails loudly when the server is gone (crashed, or killed by someone else's cleanup). */
+  void checkAlive() {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(name + " (pid " + pid() + ") exited with code " + process.exitValue()
+          + " during the benchmark; its log ends:\n" + tail(log));
+    }
+  }
+
   /** Resident set size in KiB. */
   long rssKb() {
+    checkAlive();
     try {
       for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
         if (line.startsWith("VmRSS:")) {
@@ -107,12 +119,14 @@ final class ServerProcess {
     return out;
   }
 
-  /** A full GC (jcmd GC.run), then a moment for the heap to shrink. */
-  void fullGc() throws Exception {
+  /** A full GC (jcmd GC.run; twice for a settled heap), then a moment for the heap to shrink. */
+  void fullGc(boolean twice) throws Exception {
     jcmd("GC.run");
     Thread.sleep(500);
-    jcmd("GC.run");
-    Thread.sleep(500);
+    if (twice) {
+      jcmd("GC.run");
+      Thread.sleep(500);
+    }
   }
 
   void stop() {
