@@ -25,8 +25,7 @@ final class Pulse {
     return http.baseUrl(Params.BASE_URL)
         .wsBaseUrl(Params.WS_URL)
         .acceptHeader("application/json")
-        .wsUnmatchedInboundMessageBufferSize(100_000)
-        .shareConnections();
+        .wsUnmatchedInboundMessageBufferSize(100_000);
   }
 
   static String channel(String kind, long n) {
