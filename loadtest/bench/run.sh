@@ -3,7 +3,7 @@
 # Vert.x baseline (each in its own process) under the same load generator, and prints a table
 # and one JSON line (also written to target/bench/). Not a test: CI only runs --smoke.
 #
-#   bash loadtest/bench/run.sh              # full run (~10 min on 2 cores)
+#   bash loadtest/bench/run.sh              # full run (~6 min on 2 cores)
 #   bash loadtest/bench/run.sh --smoke      # seconds: proves the harness works end to end
 #   bash loadtest/bench/run.sh --cluster    # also 3 clustered nodes (pending until clustering lands)
 #   options: --only gateway|baseline  --step-seconds 5  --rates-1k 25,50,…  --rates-10k 250,…
