@@ -67,14 +67,15 @@ failed=()
 for sim in $SIMULATIONS; do
   echo "== loadtest smoke: $sim"
   t0=$(date +%s)
-  # smoke sizes: tens of users, seconds; no failed request allowed
-  if "$MVN" -B -q -f loadtest/pom.xml gatling:test \
+  # smoke sizes: tens of users, seconds; no failed request (lost message, timeout, error) allowed;
+  # p99 only catches stalls: CI machines are shared, a starved JVM makes latency meaningless here
+  if "$MVN" -B -q -f loadtest/pom.xml gatling:test -Dgatling.noReports=true \
       -Dgatling.simulationClass="dev.apexpulse.loadtest.$sim" \
       -DbaseUrl="$BASE" -Dsecret="$SECRET" -DapiKey="$API_KEY" \
       -Dusers=30 -Dramp=2 -Dduration=5 -Dchannels=5 -Drate=5 -DchatEvery=1 -DpingEvery=2 \
-      -DholdMax=2 -Ddowntime=0.5 -DmaxFailedPct=0 -Dp99Ms=3000 \
+      -DholdMax=2 -Ddowntime=0.5 -DmaxFailedPct=0 -Dp99Ms=10000 \
       > "$OUT/$sim.log" 2>&1; then
-    echo "   passed in $(( $(date +%s) - t0 )) s: $(grep -h -E '^[A-Za-z]+: verified users' "$OUT/$sim.log" || grep -h -E 'request count' "$OUT/$sim.log" | head -1)"
+    echo "   passed in $(( $(date +%s) - t0 )) s: $(grep -h -E '^[A-Za-z]+: verified users|^Global: 99th' "$OUT/$sim.log" | tr '\n' ' ')"
   else
     failed+=("$sim")
     echo "!! $sim FAILED (full log: $OUT/$sim.log):" >&2
