@@ -204,8 +204,16 @@ public final class Bench {
         }
       }
       String name = server + (nodes > 1 ? "-" + i : "");
-      procs.add(ServerProcess.start(name, cmd, env, port, server.equals("baseline") ? "/health" : "/health/ready",
-          out.resolve(name + ".log"), Duration.ofSeconds(120)));
+      // each node in its own directory: its ./data (embedded database) must not be shared
+      Path dir = out.resolve(name);
+      Files.createDirectories(dir);
+      try {
+        procs.add(ServerProcess.start(name, cmd, env, port, server.equals("baseline") ? "/health" : "/health/ready",
+            dir.resolve(name + ".log"), Duration.ofSeconds(120)));
+      } catch (Exception e) {
+        procs.forEach(ServerProcess::stop);
+        throw e;
+      }
       eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", !server.equals("baseline")));
     }
     boolean gateway = !server.equals("baseline");
@@ -443,6 +451,18 @@ public final class Bench {
     }
     if (mb != null) {
       latency.put("baseline", Map.of("p50", round(mb.p50), "p99", round(mb.p99), "p999", round(mb.p999)));
+    }
+    // cluster against the single node: clean rate, and p99 at the highest rate both handled cleanly
+    Object cr = summary.getOrDefault("cluster", Map.of()).get("clean_rate_1k");
+    Object sr = summary.getOrDefault("gateway", Map.of()).get("clean_rate_1k");
+    if (cr instanceof Double c && sr instanceof Double g && g > 0) {
+      ratios.put("cluster_clean_rate_1k_vs_single", round(c / g));
+    }
+    for (Row c : rows) {
+      Row single = find("gateway", "1 channel", c.rate);
+      if (c.server.equals("gateway-cluster") && c.clean && single != null && single.clean) {
+        ratios.put("cluster_p99_minus_single_ms_at_" + (long) c.rate, round(c.p99 - single.p99));
+      }
     }
     Object gm = summary.getOrDefault("gateway", Map.of()).get("mem_bytes_per_conn");
     Object bm = summary.getOrDefault("baseline", Map.of()).get("mem_bytes_per_conn");

@@ -41,7 +41,10 @@ final class ServerProcess {
   /** Starts the command and waits until {@code readyPath} answers 200; the time taken is the start time. */
   static ServerProcess start(String name, List<String> command, Map<String, String> env, int port, String readyPath,
                              Path log, Duration timeout) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    // run in the log's directory: a ./conf/pulse.yaml in the caller's directory (another branch's
+    // checkout) would replace the configuration embedded in the jar under test
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+        .directory(log.toAbsolutePath().getParent().toFile());
     pb.environment().putAll(env);
     long t0 = System.nanoTime();
     Process p = pb.start();
