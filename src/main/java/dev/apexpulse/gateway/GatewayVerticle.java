@@ -61,8 +61,8 @@ public final class GatewayVerticle extends VerticleBase {
         .setPerMessageWebSocketCompressionSupported(node.config().http().compression())
         .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
         .setWebSocketClosingTimeout(5)
-        // HTTP/1.1 only: WebSockets need it, and an h2c upgrade of a POST whose body is bigger than the
-        // initial HTTP/2 window stalled (the JDK client asks for h2c by default): FanoutTest hung there
+        // HTTP/1.1 only: WebSockets need it, and clients asking for an h2c upgrade (the JDK's does by
+        // default) then simply stay on HTTP/1.1
         .setHttp2ClearTextEnabled(false)
         .setTcpNoDelay(true);
     long interval = node.config().heartbeatSeconds() * 1000L;
