@@ -1,6 +1,7 @@
 package dev.apexpulse;
 
 import dev.apexpulse.auth.DevTokens;
+import dev.apexpulse.config.AdminSettings;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.ConfigLoader;
@@ -39,6 +40,8 @@ public final class Main {
       System.exit(1);
       return;
     }
+    // an operator's drain (console) ends like SIGTERM: the process exits once the node stopped
+    node.afterDrain(() -> new Thread(() -> System.exit(0), "pulse-exit").start());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("stopping: draining connections (at most {} s)", config.drainGraceSeconds());
       try {
@@ -53,10 +56,21 @@ public final class Main {
     if (config.mode() == PulseConfig.Mode.DEV) {
       printDevBanner(node, config);
     }
+    if (!config.admin().enabled()) {
+      LOG.info("operator console off: set PULSE_ADMIN_KEY (at least {} characters) to open /console", AdminSettings.MIN_KEY_LENGTH);
+    }
   }
 
   /** Dev mode only: a ready-to-use token and curl example for each app whose secret was generated. */
   private static void printDevBanner(Node node, PulseConfig config) {
+    if (config.admin().generated()) {
+      System.out.println(String.join("\n",
+          "",
+          "==================== DEV MODE ONLY: generated for this start, never use in production ====================",
+          "operator console: http://localhost:" + node.port() + "/console",
+          "  admin key: " + config.admin().key() + "   (set PULSE_ADMIN_KEY to fix it)",
+          "=========================================================================================================="));
+    }
     for (AppConfig app : config.apps().values()) {
       if (!app.generated()) {
         continue;

@@ -1,5 +1,7 @@
 package dev.apexpulse;
 
+import dev.apexpulse.admin.AdminAccess;
+import dev.apexpulse.admin.Console;
 import dev.apexpulse.api.HttpApi;
 import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.channel.Bridge;
@@ -54,6 +56,11 @@ public final class Node {
   private final List<String> deployments = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile Background background = Background.none();
+  private final AdminAccess adminAccess;
+  private volatile Console console;
+  private final Promise<Void> stopped = Promise.promise();
+  private volatile Runnable afterDrain = () -> {};
+  private final long startedAtMillis = System.currentTimeMillis();
   private volatile boolean ready;
   private volatile boolean draining;
   private int port;
@@ -70,6 +77,7 @@ public final class Node {
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, metrics);
+    this.adminAccess = config.admin().enabled() ? new AdminAccess(config.admin().key()) : null;
     this.api = new HttpApi(this);
     config.jobs().forEach(j -> jobs.put(j.name(), j));
     vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
@@ -134,7 +142,10 @@ public final class Node {
     }).compose(v -> Background.start(this)).map(b -> {
       background = b;
       return (Void) null;
-    }).onSuccess(v -> ready = true);
+    }).compose(v -> adminAccess == null ? Future.succeededFuture() : Console.start(this).map(c -> {
+      console = c;
+      return (Void) null;
+    })).onSuccess(v -> ready = true);
   }
 
   private static int instances(PulseConfig config) {
@@ -149,7 +160,8 @@ public final class Node {
    */
   public Future<Void> stop() {
     if (!stopping.compareAndSet(false, true)) {
-      return Future.succeededFuture();
+      // e.g. SIGTERM while an operator's drain runs: wait for the same stop
+      return stopped.future();
     }
     ready = false;
     draining = true;
@@ -170,13 +182,29 @@ public final class Node {
           return withTimeout(Future.all(closing).mapEmpty(), grace);
         })
         .eventually(() -> backgroundStopped)
+        .eventually(() -> console == null ? Future.succeededFuture() : console.stop())
         .eventually(() -> {
           history.close();
           presence.close();
           return bridge.stop();
         })
         .eventually(vertx::close)
-        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()));
+        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()))
+        .onComplete(stopped);
+  }
+
+  /**
+   * Drains the node as SIGTERM does ({@link #stop}), asked by an operator; then runs the hook that
+   * {@link #afterDrain} set (Main: exit the process, as after SIGTERM; tests: nothing).
+   */
+  public Future<Void> drain(String by) {
+    LOG.warn("node {}: drain requested by {}", config.nodeId(), by);
+    return stop().onComplete(ar -> afterDrain.run());
+  }
+
+  /** What to do once an operator's drain finished (the process exits in Main). */
+  public void afterDrain(Runnable hook) {
+    this.afterDrain = hook;
   }
 
   private Future<Void> withTimeout(Future<Void> f, long millis) {
@@ -236,6 +264,25 @@ public final class Node {
 
   public HttpApi api() {
     return api;
+  }
+
+  /** The operator console's credentials, or null when no admin key is configured (console off). */
+  public AdminAccess adminAccess() {
+    return adminAccess;
+  }
+
+  /** The operator console's services on this node, or null (off, or not started yet). */
+  public Console console() {
+    return console;
+  }
+
+  /** The event-loop verticles that hold this node's sockets. */
+  public List<GatewayVerticle> gateways() {
+    return List.copyOf(gateways);
+  }
+
+  public long startedAtMillis() {
+    return startedAtMillis;
   }
 
   /** The database, outbox poller and scheduled jobs (nothing when none is configured). */
