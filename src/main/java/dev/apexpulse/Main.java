@@ -9,9 +9,11 @@ import dev.apexpulse.config.PulseConfig;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Starts a node from conf/pulse.yaml, PULSE_CONF and the environment; drains it on SIGTERM. */
 public final class Main {
@@ -21,6 +23,12 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     long started = System.nanoTime();
+    String logFormat = System.getProperty("PULSE_LOG_FORMAT", System.getenv().getOrDefault("PULSE_LOG_FORMAT", "plain"));
+    if (!logFormat.equals("plain") && !logFormat.equals("json")) {
+      System.err.println("apex-pulse: configuration PULSE_LOG_FORMAT: expected plain or json, got '" + logFormat + "'");
+      System.exit(2);
+      return;
+    }
     PulseConfig config;
     Vertx loader = Vertx.vertx();
     try {
@@ -40,16 +48,12 @@ public final class Main {
       System.exit(1);
       return;
     }
+    // SIGTERM (docker stop, Kubernetes) drains and exits 0, or 1 when the drain failed; other ways out
+    // (SIGINT, System.exit) drain in the shutdown hook. Node.stop() runs once and every caller waits for it.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(node, config), "pulse-shutdown"));
+    onSigterm(() -> System.exit(drain(node, config) ? 0 : 1));
     // an operator's drain (console) ends like SIGTERM: the process exits once the node stopped
     node.afterDrain(() -> new Thread(() -> System.exit(0), "pulse-exit").start());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("stopping: draining connections (at most {} s)", config.drainGraceSeconds());
-      try {
-        node.stop().await(config.drainReadinessDelaySeconds() + config.drainGraceSeconds() + 10L, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.warn("stop did not finish cleanly: {}", e.toString());
-      }
-    }, "pulse-shutdown"));
     LOG.info("apex-pulse node {} ready on {}:{} ({} mode, {}) in {} ms", config.nodeId(),
         config.http().host(), node.port(), config.mode().name().toLowerCase(), node.describe(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
@@ -58,6 +62,39 @@ public final class Main {
     }
     if (!config.admin().enabled()) {
       LOG.info("operator console off: set PULSE_ADMIN_KEY (at least {} characters) to open /console", AdminSettings.MIN_KEY_LENGTH);
+    }
+  }
+
+  /** Drains the node (see {@link Node#stop()}); false when it did not finish within its time. */
+  private static boolean drain(Node node, PulseConfig config) {
+    if (!node.draining()) {
+      LOG.info("stopping: not ready for {} s, then draining connections (at most {} s)",
+          config.drainReadinessDelaySeconds(), config.drainGraceSeconds());
+    }
+    try {
+      node.stop().await(config.drainReadinessDelaySeconds() + config.drainGraceSeconds() + 10L, TimeUnit.SECONDS);
+      return true;
+    } catch (Exception e) {
+      LOG.warn("stop did not finish cleanly: {}", e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Runs the action on the first SIGTERM, on its own thread. Without this the JVM's default handler
+   * runs the shutdown hooks and exits with 143 even after a clean drain. Where the signal cannot be
+   * handled (e.g. -Xrs) the shutdown hook still drains.
+   */
+  private static void onSigterm(Runnable action) {
+    AtomicBoolean once = new AtomicBoolean();
+    try {
+      Signal.handle(new Signal("TERM"), sig -> {
+        if (once.compareAndSet(false, true)) {
+          new Thread(action, "pulse-sigterm").start();
+        }
+      });
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      LOG.debug("cannot handle SIGTERM ({}), the shutdown hook drains", e.toString());
     }
   }
 

@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,
@@ -54,11 +53,10 @@ public final class Node {
   private final Map<String, JobSettings> jobs = new HashMap<>();
   private final List<GatewayVerticle> gateways = new ArrayList<>();
   private final List<String> deployments = new ArrayList<>();
-  private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile Background background = Background.none();
+  private Future<Void> stopped;
   private final AdminAccess adminAccess;
   private volatile Console console;
-  private final Promise<Void> stopped = Promise.promise();
   private volatile Runnable afterDrain = () -> {};
   private final long startedAtMillis = System.currentTimeMillis();
   private volatile boolean ready;
@@ -158,11 +156,15 @@ public final class Node {
    * notice (new upgrades are refused meanwhile), closes every socket with 1012 in batches spread over
    * half the grace time (clients reconnect elsewhere without a stampede), then closes Vert.x.
    */
-  public Future<Void> stop() {
-    if (!stopping.compareAndSet(false, true)) {
-      // e.g. SIGTERM while an operator's drain runs: wait for the same stop
-      return stopped.future();
+  public synchronized Future<Void> stop() {
+    // once: a second caller (SIGTERM handler and shutdown hook, a test) waits for the same drain
+    if (stopped == null) {
+      stopped = drainAndClose();
     }
+    return stopped;
+  }
+
+  private Future<Void> drainAndClose() {
     ready = false;
     draining = true;
     // first, so that another node takes over the outbox and the jobs while this one drains
@@ -189,8 +191,8 @@ public final class Node {
           return bridge.stop();
         })
         .eventually(vertx::close)
-        .onComplete(ar -> LOG.info("node {} stopped", config.nodeId()))
-        .onComplete(stopped);
+        // andThen: logged before callers waiting for the stop (Main exits right after) see it complete
+        .andThen(ar -> LOG.info("node {} stopped", config.nodeId()));
   }
 
   /**

@@ -42,7 +42,8 @@ public final class AdminApi {
         .handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").sendFile("pulse-console/index.html"));
     router.route("/console/*").handler(this::enabled).handler(this::pageHeaders).handler(assets);
     // the browser client the page uses, also when the demo page is off
-    router.get("/js/pulse.js").handler(StaticHandler.create("webroot/js").setCachingEnabled(false));
+    router.get("/js/pulse.js").handler(ctx -> ctx.response().putHeader("Content-Type", "text/javascript; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache").sendFile("webroot/js/pulse.js"));
 
     Router api = Router.router(vertx);
     api.route().handler(this::enabled).handler(ctx -> {

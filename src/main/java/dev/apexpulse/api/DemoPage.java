@@ -3,32 +3,98 @@ package dev.apexpulse.api;
 import dev.apexpulse.Node;
 import dev.apexpulse.auth.DevTokens;
 import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.demo.DemoOrders;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
 import java.util.List;
 
 /**
- * The demo page on {@code /} and, in dev mode only, {@code /dev/token}: tokens for apps whose secret
- * was generated for this start, handed only to loopback callers.
+ * The demo pages on {@code /} and, in dev mode only, answered to loopback callers only:
+ * {@code /dev/token} (tokens for apps whose secret was generated for this start) and
+ * {@code /dev/orders} (the demo orders table, see {@link DemoOrders}).
  */
 final class DemoPage {
   private DemoPage() {}
 
-  static void mount(Router router, Node node) {
+  static void mount(Router router, Node node, DemoOrders orders) {
     if (node.config().mode() == PulseConfig.Mode.DEV) {
       router.get("/dev/token").handler(ctx -> devToken(ctx, node));
+      router.route("/dev/orders*").handler(DemoPage::loopbackOnly);
+      router.post("/dev/orders*").handler(BodyHandler.create(false).setBodyLimit(4096));
+      router.get("/dev/orders").handler(ctx -> {
+        String owner = ctx.request().getParam("owner");
+        int limit = Math.max(1, Math.min(100, intParam(ctx, "limit", 20)));
+        reply(ctx, orders.list(owner == null || owner.isEmpty() ? null : owner, limit).map(list -> new JsonObject().put("orders", list)));
+      });
+      router.post("/dev/orders").handler(ctx -> {
+        JsonObject body = bodyOf(ctx);
+        reply(ctx, orders.create(body.getValue("owner") instanceof String s ? s : null).map(o -> new JsonObject().put("order", o)));
+      });
+      router.post("/dev/orders/random").handler(ctx -> reply(ctx, orders.advanceAny().map(o -> new JsonObject().put("order", o))));
+      router.post("/dev/orders/:id/advance").handler(ctx -> {
+        long id;
+        try {
+          id = Long.parseLong(ctx.pathParam("id"));
+        } catch (NumberFormatException e) {
+          ApiError.send(ctx, ErrorCode.BAD_REQUEST, "order id must be a number");
+          return;
+        }
+        reply(ctx, orders.advance(id).map(o -> new JsonObject().put("order", o)));
+      });
     }
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
   }
 
-  private static void devToken(RoutingContext ctx, Node node) {
+  private static boolean isLoopback(RoutingContext ctx) {
     String host = ctx.request().remoteAddress().hostAddress();
-    if (!(host.startsWith("127.") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1"))) {
+    return host.startsWith("127.") || host.equals("0:0:0:0:0:0:0:1") || host.equals("::1");
+  }
+
+  private static void loopbackOnly(RoutingContext ctx) {
+    if (isLoopback(ctx)) {
+      ctx.next();
+    } else {
+      ApiError.send(ctx, ErrorCode.FORBIDDEN, "the demo endpoints answer localhost only");
+    }
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int def) {
+    try {
+      return Integer.parseInt(ctx.request().getParam(name, String.valueOf(def)));
+    } catch (NumberFormatException e) {
+      return def;
+    }
+  }
+
+  private static JsonObject bodyOf(RoutingContext ctx) {
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      return body == null ? new JsonObject() : body;
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  private static void reply(RoutingContext ctx, Future<JsonObject> result) {
+    result.onSuccess(json -> HttpApi.json(ctx, 200, json)).onFailure(e -> {
+      if (e instanceof PulseException p) {
+        ApiError.send(ctx, p.code(), p.getMessage());
+      } else {
+        ApiError.send(ctx, ErrorCode.UNAVAILABLE, "demo orders: " + e.getMessage());
+      }
+    });
+  }
+
+  private static void devToken(RoutingContext ctx, Node node) {
+    if (!isLoopback(ctx)) {
       ApiError.send(ctx, ErrorCode.FORBIDDEN, "dev tokens are handed out to localhost only");
       return;
     }

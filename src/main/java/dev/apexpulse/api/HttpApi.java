@@ -10,6 +10,7 @@ import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Message;
 import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.demo.DemoOrders;
 import dev.apexpulse.gateway.TokenBucket;
 import dev.apexpulse.history.Replay;
 import io.vertx.core.Future;
@@ -38,9 +39,12 @@ public final class HttpApi {
 
   private final Node node;
   private final Map<String, TokenBucket> rateLimits = new ConcurrentHashMap<>();
+  private final DemoOrders demoOrders;
 
   public HttpApi(Node node) {
     this.node = node;
+    // one per node, shared by the event loops; off unless dev mode, demo pages and an H2 db.url
+    this.demoOrders = node.config().http().demo() ? DemoOrders.start(node) : DemoOrders.off("the demo is off");
   }
 
   public Router router(Vertx vertx) {
@@ -65,7 +69,7 @@ public final class HttpApi {
     router.route("/api/v1/*").subRouter(api);
 
     if (node.config().http().demo()) {
-      DemoPage.mount(router, node);
+      DemoPage.mount(router, node, demoOrders);
     }
     return router;
   }

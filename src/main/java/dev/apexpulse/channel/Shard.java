@@ -4,6 +4,9 @@ import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -13,6 +16,7 @@ import java.util.HashMap;
  * needs no locks: a message is handed to each shard once and written to its sockets in one pass.
  */
 public final class Shard {
+  private static final Logger LOG = LoggerFactory.getLogger(Shard.class);
   private static final Subscriber[] NONE = new Subscriber[0];
 
   final int index;
@@ -97,8 +101,13 @@ public final class Shard {
     }
     int written = 0;
     for (Subscriber s : targets) {
-      if (s.deliver(m)) {
-        written++;
+      try {
+        if (s.deliver(m)) {
+          written++;
+        }
+      } catch (RuntimeException e) {
+        // one broken socket must not cost the subscribers after it this message
+        LOG.warn("delivery of {} #{} to one subscriber failed: {}", m.key(), m.offset(), e.toString());
       }
     }
     metrics.delivered(written, System.nanoTime() - m.arrivedNanos());
@@ -108,7 +117,11 @@ public final class Shard {
     Subscriber[] targets = subscribers.get(key);
     if (targets != null) {
       for (Subscriber s : targets) {
-        s.deliverEvent(frame);
+        try {
+          s.deliverEvent(frame);
+        } catch (RuntimeException e) {
+          LOG.warn("event for {} to one subscriber failed: {}", key, e.toString());
+        }
       }
     }
   }

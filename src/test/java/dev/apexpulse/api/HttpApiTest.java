@@ -201,7 +201,10 @@ class HttpApiTest extends LiveNodeTest {
   void demoPageAndClientAreServed() {
     Http.Response page = Http.get(node.httpBase() + "/", null);
     assertThat(page.status()).isEqualTo(200);
-    assertThat(page.body()).contains("apex-pulse demo", "js/pulse.js");
+    assertThat(page.body()).contains("apex-pulse demo", "dashboard.html", "chat.html", "counter.html", "notifications.html");
+    for (String demo : new String[] {"dashboard.html", "chat.html", "counter.html", "notifications.html", "playground.html"}) {
+      assertThat(Http.get(node.httpBase() + "/" + demo, null).body()).as(demo).contains("js/pulse.js");
+    }
     assertThat(Http.get(node.httpBase() + "/js/pulse.js", null).body()).contains("connect");
     // production mode: no dev tokens
     assertThat(Http.get(node.httpBase() + "/dev/token", null).status()).isEqualTo(404);

@@ -83,6 +83,36 @@ class SequencerTest {
   }
 
   @Test
+  void aSubscriberThatThrowsDoesNotCostTheOthersTheMessage() throws Exception {
+    Subscriber broken = new Subscriber() {
+      @Override
+      public boolean deliver(Message message) {
+        throw new IllegalStateException("WebSocket is closed");
+      }
+
+      @Override
+      public void deliverEvent(ByteBuf frame) {
+        throw new IllegalStateException("WebSocket is closed");
+      }
+    };
+    Subscriber after = new Subscriber() {
+      @Override
+      public boolean deliver(Message message) {
+        delivered.add(-message.offset());
+        return true;
+      }
+
+      @Override
+      public void deliverEvent(ByteBuf frame) {}
+    };
+    Future.<Void>future(p -> shard.context().runOnContext(v -> hub.subscribe(shard, key, broken)
+        .compose(x -> hub.subscribe(shard, key, after)).onComplete(p))).await(5, TimeUnit.SECONDS);
+    hub.deliver(stored());
+    awaitDelivered(2);
+    assertThat(delivered).containsExactly(1L, -1L);
+  }
+
+  @Test
   void aMessageThatNeverArrivesIsFilledFromHistory() throws Exception {
     stored(); // offset 1: stored, but its publisher "died" before broadcasting it
     Message m2 = stored();

@@ -38,7 +38,7 @@ class DbConfigTest {
     assertThat(db.dialect()).isEqualTo(Dialect.H2);
     assertThat(db.migrate()).isTrue();
     assertThat(db.outbox()).isEqualTo(new DbSettings.Outbox(true, 100, 200, 10_000));
-    assertThat(config.jobs()).isEmpty();
+    assertThat(config.jobs()).extracting(JobSettings::name).containsExactly("demo-orders", "demo-ticker");
   }
 
   @Test
