@@ -8,12 +8,16 @@ import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
 
 /**
  * The parts that differ between a standalone node and a cluster member: the Vert.x instance
  * (clustered or not) and where history, presence and message routing live.
  */
 public interface Engines {
+
+  /** Adjusts the Vert.x options before the instance is built (e.g. event-bus host and port). */
+  default void configure(VertxOptions options, PulseConfig config) {}
 
   Future<Vertx> vertx(VertxBuilder builder, PulseConfig config);
 
@@ -22,6 +26,16 @@ public interface Engines {
   Presence presence(Vertx vertx, PulseConfig config);
 
   Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub);
+
+  /** Runs once the node is deployed, before its start completes (e.g. event-bus services). */
+  default Future<Void> started(Node node) {
+    return Future.succeededFuture();
+  }
+
+  /** Runs while the node stops: its sockets are closed, Vert.x is not yet. */
+  default Future<Void> stopping(Node node) {
+    return Future.succeededFuture();
+  }
 
   /** Housekeeping for the engines, run every minute (e.g. forgetting idle in-memory history). */
   default void sweep(History history, LocalHub hub) {}

@@ -2,7 +2,9 @@ package dev.apexpulse;
 
 import dev.apexpulse.auth.DevTokens;
 import dev.apexpulse.config.AdminSettings;
+import dev.apexpulse.cluster.ClusterEngines;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.ConfigLoader;
 import dev.apexpulse.config.PulseConfig;
@@ -40,9 +42,22 @@ public final class Main {
     } finally {
       loader.close();
     }
+    Engines engines;
+    try {
+      // validated even when off: a typo in cluster: fails now, not on the day it is switched on
+      engines = ClusterConfig.from(config).enabled() ? new ClusterEngines() : new StandaloneEngines();
+    } catch (ConfigException e) {
+      System.err.println("apex-pulse: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     Node node;
     try {
-      node = Node.start(config).await(60, TimeUnit.SECONDS);
+      node = Node.start(config, engines).await(120, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      System.err.println("apex-pulse: " + e.getMessage());
+      System.exit(2);
+      return;
     } catch (Exception e) {
       System.err.println("apex-pulse: cannot start: " + e.getMessage());
       System.exit(1);

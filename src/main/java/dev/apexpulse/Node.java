@@ -89,9 +89,13 @@ public final class Node {
   /** Starts a node on its own Vert.x instance, built by the engines (clustered or not). */
   public static Future<Node> start(PulseConfig config, Engines engines) {
     PulseMetrics metrics = new PulseMetrics();
-    var builder = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(metrics.registry()));
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    try {
+      engines.configure(options, config);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    var builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(metrics.registry()));
     // completed outside any Vert.x context: a failed start closes Vert.x, whose threads then cannot
     // run the caller's callbacks
     Promise<Node> started = Promise.promise();
@@ -108,7 +112,7 @@ public final class Node {
         vertx.close().onComplete(v -> started.fail(e));
         return;
       }
-      node.deploy().onComplete(deployed -> {
+      node.deploy().compose(v -> engines.started(node)).onComplete(deployed -> {
         if (deployed.succeeded()) {
           started.complete(node);
         } else {
@@ -185,6 +189,7 @@ public final class Node {
         })
         .eventually(() -> backgroundStopped)
         .eventually(() -> console == null ? Future.succeededFuture() : console.stop())
+        .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();
           presence.close();

@@ -229,7 +229,9 @@ public final class LocalHub {
       }
       long from = next - 1;
       String wanted = epoch;
-      history.since(key, from, wanted, replayLimit).onComplete(ar -> onGapReplay(from, ar.succeeded() ? ar.result() : null));
+      // only the missing offsets: in a burst the channel may already be far beyond them
+      history.range(key, from, held.firstKey() - 1, wanted).onComplete(ar -> onGapReplay(from,
+          ar.succeeded() ? new Replay(!ar.result().isEmpty(), null, ar.result()) : null));
     }
 
     private synchronized void onGapReplay(long from, Replay replay) {
@@ -246,7 +248,14 @@ public final class LocalHub {
         drain();
       }
       if (!held.isEmpty() && !held.containsKey(next)) {
-        skipGap(replay == null ? "history unavailable" : "history no longer has them");
+        if (replay != null && replay.recovered()) {
+          // that gap is filled; a later one (publishers on several nodes) gets its own wait
+          if (gapTimer < 0) {
+            gapTimer = vertx.setTimer(gapMillis, id -> fillGap());
+          }
+        } else {
+          skipGap(replay == null ? "history unavailable" : "history no longer has them");
+        }
       }
     }
 

@@ -4,6 +4,8 @@ import dev.apexpulse.channel.ChannelKey;
 import dev.apexpulse.channel.Message;
 import io.vertx.core.Future;
 
+import java.util.List;
+
 /**
  * Per-channel message history: assigns offsets and keeps a bounded window for recovery. The
  * standalone node keeps it in memory; a cluster keeps it in Hazelcast so offsets are unique
@@ -24,6 +26,18 @@ public interface History {
 
   /** The newest retained messages, at most {@code limit}, oldest first (always {@code recovered}). */
   Future<Replay> recent(ChannelKey key, int limit);
+
+  /**
+   * Exactly the messages with offsets {@code after + 1 .. upTo} in {@code epoch}, in order, or an empty
+   * list when history no longer has every one of them. Fills a sequencer gap however far the channel
+   * has moved on since (a burst), unlike {@link #since}, whose limit counts up to the newest message.
+   */
+  default Future<List<Message>> range(ChannelKey key, long after, long upTo, String epoch) {
+    return since(key, after, epoch, Integer.MAX_VALUE).map(r -> {
+      List<Message> out = r.recovered() ? r.messages().stream().filter(m -> m.offset() <= upTo).toList() : List.of();
+      return out.size() == upTo - after ? out : List.<Message>of();
+    });
+  }
 
   default void close() {}
 }

@@ -1,0 +1,195 @@
+package dev.apexpulse.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.HazelcastInstance;
+import dev.apexpulse.Engines;
+import dev.apexpulse.Node;
+import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ClusterConfig;
+import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.History;
+import dev.apexpulse.presence.ClientInfo;
+import dev.apexpulse.presence.Presence;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A cluster member: Vert.x clustered with the Hazelcast cluster manager, history in Hazelcast
+ * ringbuffers, presence in a Hazelcast map, the bridge on the clustered event bus, and the
+ * {@code pulse.publish} service. One instance per node (it holds that node's Hazelcast member).
+ */
+public class ClusterEngines implements Engines {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterEngines.class);
+  /** Blocking Hazelcast calls (ring tail, presence compare-and-set, queries) run here, never on an event loop. */
+  private static final int WORKERS = 8;
+
+  private final Map<String, String> env;
+  private ClusterConfig cluster;
+  private HazelcastClusterManager manager;
+  private WorkerExecutor workers;
+  private HazelcastHistory history;
+  private HazelcastPresence presence;
+  private EventBusBridge bridge;
+  private PublishService publishService;
+  private long joinMillis = -1;
+
+  public ClusterEngines() {
+    this(System.getenv());
+  }
+
+  /** @param env where {@code ${NAME}} placeholders of the Hazelcast YAML file are looked up */
+  public ClusterEngines(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public void configure(VertxOptions options, PulseConfig config) {
+    ClusterConfig c = settings(config);
+    EventBusOptions eb = options.getEventBusOptions();
+    if (!c.eventBusHost().isEmpty()) {
+      eb.setHost(c.eventBusHost());
+    }
+    eb.setPort(c.eventBusPort());
+    if (!c.eventBusPublicHost().isEmpty()) {
+      eb.setClusterPublicHost(c.eventBusPublicHost());
+    }
+  }
+
+  @Override
+  public Future<Vertx> vertx(VertxBuilder builder, PulseConfig config) {
+    Config hz;
+    try {
+      hz = HazelcastSetup.build(settings(config), config, env);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    manager = new HazelcastClusterManager(hz);
+    long t0 = System.nanoTime();
+    return builder.withClusterManager(manager).buildClustered().onSuccess(v -> {
+      joinMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      workers = v.createSharedWorkerExecutor("pulse-hazelcast", WORKERS);
+      LOG.info("joined Hazelcast cluster '{}' as member {} ({} members) in {} ms", cluster.name(),
+          hazelcast().getCluster().getLocalMember().getUuid(), hazelcast().getCluster().getMembers().size(), joinMillis);
+    });
+  }
+
+  @Override
+  public History history(Vertx vertx, PulseConfig config) {
+    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size());
+    return history;
+  }
+
+  @Override
+  public Presence presence(Vertx vertx, PulseConfig config) {
+    presence = new HazelcastPresence(hazelcast(), workers);
+    return presence;
+  }
+
+  @Override
+  public Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub) {
+    bridge = new EventBusBridge(vertx, hub, history, config.limits().maxHistoryRequest());
+    return bridge;
+  }
+
+  @Override
+  public Future<Void> started(Node node) {
+    // users whose last connection was on a member that died: tell the channel they left
+    presence.onLostUser((key, client) -> announceLeave(node, key, client));
+    var registry = node.metrics().registry();
+    Gauge.builder("pulse_bridge_consumers", bridge, EventBusBridge::consumerCount)
+        .description("event-bus consumers of this node: one per channel with local subscribers").register(registry);
+    Gauge.builder("pulse_cluster_members", this, e -> e.memberCount())
+        .description("members of the Hazelcast cluster, as this node sees it").register(registry);
+    Gauge.builder("pulse_cluster_join_seconds", this, e -> e.joinMillis / 1000.0)
+        .description("time this node took to join the cluster").register(registry);
+    publishService = new PublishService(node.publisher());
+    return publishService.register(node.vertx());
+  }
+
+  @Override
+  public Future<Void> stopping(Node node) {
+    Future<Void> unregistered = publishService == null ? Future.succeededFuture() : publishService.unregister();
+    Future<Integer> cleaned = presence == null ? Future.succeededFuture(0) : presence.removeOwn();
+    return Future.all(unregistered, cleaned).<Void>mapEmpty().recover(e -> {
+      LOG.warn("cluster clean-up on stop incomplete: {}", e.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  @Override
+  public void sweep(History history, LocalHub hub) {
+    if (presence != null && workers != null) {
+      workers.executeBlocking(() -> presence.sweep(), false).onSuccess(n -> {
+        if (n > 0) {
+          LOG.info("presence sweep removed {} entries of departed members", n);
+        }
+      });
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "clustered: Hazelcast cluster '" + cluster.name() + "', " + memberCount() + " members, joined in " + joinMillis + " ms";
+  }
+
+  public HazelcastInstance hazelcast() {
+    return manager.getHazelcastInstance();
+  }
+
+  public HazelcastClusterManager clusterManager() {
+    return manager;
+  }
+
+  public EventBusBridge eventBusBridge() {
+    return bridge;
+  }
+
+  public HazelcastPresence hazelcastPresence() {
+    return presence;
+  }
+
+  public long joinMillis() {
+    return joinMillis;
+  }
+
+  private int memberCount() {
+    try {
+      return hazelcast().getLifecycleService().isRunning() ? hazelcast().getCluster().getMembers().size() : 0;
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private ClusterConfig settings(PulseConfig config) {
+    if (cluster == null) {
+      cluster = ClusterConfig.from(config);
+    }
+    return cluster;
+  }
+
+  private void announceLeave(Node node, ChannelKey key, ClientInfo client) {
+    AppConfig app = node.config().app(key.app());
+    if (app != null && app.presenceEvents()) {
+      JsonObject frame = new JsonObject().put("type", "leave").put("channel", key.channel()).put("user", client.user());
+      if (client.name() != null) {
+        frame.put("name", client.name());
+      }
+      bridge.publishEvent(key, frame.encode());
+    }
+  }
+}

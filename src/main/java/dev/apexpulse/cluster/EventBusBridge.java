@@ -1,0 +1,176 @@
+package dev.apexpulse.cluster;
+
+import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Message;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.Position;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The clustered bridge: one event-bus consumer per (node, channel in use) on
+ * {@code pulse.ch.<app>.<channel>}, never one per client. A message is published once to the
+ * channel's address as a compact {@link Buffer}; every node with subscribers decodes it once and hands
+ * it to its hub, whose per-channel sequencer orders, dedupes and fills gaps from history.
+ *
+ * <p>A new consumer becomes visible to other nodes' event-bus caches a little after its registration
+ * completed. A message published in that window would not reach this node; the hub recovers it when
+ * the next one shows the gap, and for the last message of a burst the bridge checks history itself a
+ * few times after opening ({@link #CATCH_UP_MILLIS}) and feeds what is there to the hub, which drops
+ * what it already delivered.
+ */
+public final class EventBusBridge implements Bridge {
+  private static final Logger LOG = LoggerFactory.getLogger(EventBusBridge.class);
+  public static final String ADDRESS_PREFIX = "pulse.ch.";
+  static final long[] CATCH_UP_MILLIS = {500, 2000};
+  private static final byte MESSAGE = 1;
+  private static final byte EVENT = 2;
+
+  private final Vertx vertx;
+  private final EventBus eventBus;
+  private final LocalHub hub;
+  private final History history;
+  private final int replayLimit;
+  private final ConcurrentHashMap<ChannelKey, MessageConsumer<Buffer>> consumers = new ConcurrentHashMap<>();
+
+  public EventBusBridge(Vertx vertx, LocalHub hub, History history, int replayLimit) {
+    this.vertx = vertx;
+    this.eventBus = vertx.eventBus();
+    this.hub = hub;
+    this.history = history;
+    this.replayLimit = replayLimit;
+  }
+
+  public static String address(ChannelKey key) {
+    return ADDRESS_PREFIX + key.app() + "." + key.channel();
+  }
+
+  /** Event-bus consumers this node has registered: one per channel with local subscribers. */
+  public int consumerCount() {
+    return consumers.size();
+  }
+
+  @Override
+  public Future<Void> open(ChannelKey key) {
+    MessageConsumer<Buffer> consumer = eventBus.consumer(address(key));
+    consumer.handler(m -> receive(key, m.body()));
+    MessageConsumer<Buffer> previous = consumers.put(key, consumer);
+    if (previous != null) {
+      previous.unregister();
+    }
+    Future<Void> registered = consumer.completion();
+    registered.onSuccess(v -> history.position(key).onSuccess(p -> catchUp(key, consumer, p, 0)));
+    return registered;
+  }
+
+  @Override
+  public void close(ChannelKey key) {
+    MessageConsumer<Buffer> consumer = consumers.remove(key);
+    if (consumer != null) {
+      consumer.unregister().onFailure(e -> LOG.debug("unregistering {} failed: {}", key, e.toString()));
+    }
+  }
+
+  @Override
+  public Future<Void> publish(Message message) {
+    eventBus.publish(address(message.key()), encode(message));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void publishEvent(ChannelKey key, String frame) {
+    byte[] bytes = frame.getBytes(StandardCharsets.UTF_8);
+    eventBus.publish(address(key), Buffer.buffer(bytes.length + 1).appendByte(EVENT).appendBytes(bytes));
+  }
+
+  @Override
+  public Future<Void> stop() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (ChannelKey key : List.copyOf(consumers.keySet())) {
+      MessageConsumer<Buffer> c = consumers.remove(key);
+      if (c != null) {
+        all.add(c.unregister().recover(e -> Future.succeededFuture()));
+      }
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  private void catchUp(ChannelKey key, MessageConsumer<Buffer> consumer, Position from, int round) {
+    if (round >= CATCH_UP_MILLIS.length) {
+      return;
+    }
+    vertx.setTimer(CATCH_UP_MILLIS[round], t -> {
+      if (consumers.get(key) != consumer) {
+        return;
+      }
+      history.since(key, from.offset(), from.epoch(), replayLimit).onSuccess(r -> {
+        if (r.recovered() && consumers.get(key) == consumer) {
+          r.messages().forEach(hub::deliver);
+        }
+        catchUp(key, consumer, from, round + 1);
+      });
+    });
+  }
+
+  private void receive(ChannelKey key, Buffer body) {
+    try {
+      byte kind = body.getByte(0);
+      if (kind == MESSAGE) {
+        hub.deliver(decode(key, body));
+      } else if (kind == EVENT) {
+        hub.deliverEvent(key, body.getString(1, body.length(), "UTF-8"));
+      } else {
+        LOG.warn("unknown bridge frame kind {} on {}", kind, address(key));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("undecodable bridge frame on {}: {}", address(key), e.toString());
+    }
+  }
+
+  // kind 1, offset, publishedAt, epoch (short length + UTF-8), from (int length, -1 none), data (rest)
+  static Buffer encode(Message m) {
+    byte[] epoch = m.epoch().getBytes(StandardCharsets.UTF_8);
+    byte[] from = m.from() == null ? null : m.from().getBytes(StandardCharsets.UTF_8);
+    byte[] data = m.data().getBytes(StandardCharsets.UTF_8);
+    Buffer b = Buffer.buffer(1 + 8 + 8 + 2 + epoch.length + 4 + (from == null ? 0 : from.length) + data.length)
+        .appendByte(MESSAGE).appendLong(m.offset()).appendLong(m.publishedAt())
+        .appendShort((short) epoch.length).appendBytes(epoch)
+        .appendInt(from == null ? -1 : from.length);
+    if (from != null) {
+      b.appendBytes(from);
+    }
+    return b.appendBytes(data);
+  }
+
+  static Message decode(ChannelKey key, Buffer b) {
+    int at = 1;
+    long offset = b.getLong(at);
+    at += 8;
+    long publishedAt = b.getLong(at);
+    at += 8;
+    int el = b.getShort(at);
+    at += 2;
+    String epoch = b.getString(at, at + el, "UTF-8");
+    at += el;
+    int fl = b.getInt(at);
+    at += 4;
+    String from = null;
+    if (fl >= 0) {
+      from = b.getString(at, at + fl, "UTF-8");
+      at += fl;
+    }
+    return new Message(key, offset, epoch, b.getString(at, b.length(), "UTF-8"), from, publishedAt);
+  }
+}

@@ -1,0 +1,249 @@
+package dev.apexpulse.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.ReadResultSet;
+import com.hazelcast.ringbuffer.Ringbuffer;
+import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.channel.Message;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.Position;
+import dev.apexpulse.history.Replay;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Channel history in the cluster: one Hazelcast ringbuffer per channel ({@code pulse.h.*}, capacity
+ * and TTL from {@code history:}, synchronous backup). The ring's sequence is the offset
+ * (sequence + 1, so the first message is offset 1, as standalone), hence unique and increasing per
+ * channel cluster-wide.
+ *
+ * <p>The epoch is a random id per channel in the {@code pulse.epochs} map, created with the ring
+ * (putIfAbsent). The ring is named {@code pulse.h.<id>@<id>} so it lives in the same partition as
+ * its epoch entry: both survive a member's death on the same backup, and are lost together only when
+ * the partition is (a whole-cluster restart, or more members dying at once than there are backups),
+ * which then gives a fresh ring and a fresh epoch: clients see {@code recovered:false}, never wrong
+ * messages.
+ *
+ * <p>Threading: appends use the async Hazelcast API; reads need the ring's tail, which Hazelcast
+ * offers only as a blocking call, so they run on a small worker pool. Every future completes on the
+ * caller's Vert.x context.
+ */
+public final class HazelcastHistory implements History {
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastHistory.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Hazelcast's limit for one readMany. */
+  private static final int MAX_BATCH = 1000;
+  private static final byte VERSION = 1;
+
+  private final Vertx vertx;
+  private final HazelcastInstance hz;
+  private final WorkerExecutor workers;
+  private final IMap<String, String> epochs;
+  private final int capacity;
+  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  private final UUID lostListener;
+
+  private record Channel(Ringbuffer<byte[]> ring, String epoch) {}
+
+  public HazelcastHistory(Vertx vertx, HazelcastInstance hz, WorkerExecutor workers, int capacity) {
+    this.vertx = vertx;
+    this.hz = hz;
+    this.workers = workers;
+    this.capacity = capacity;
+    this.epochs = hz.getMap(HazelcastSetup.EPOCHS);
+    // a partition lost with all its backups takes rings and epochs with it (they share partitions):
+    // forget what we cached, the next use starts a new epoch. (Losing only the owner, whose backup
+    // takes over, fires no map partition-lost event.)
+    this.lostListener = epochs.addPartitionLostListener(e -> {
+      LOG.warn("Hazelcast partition {} lost with its backups: channel histories in it restart with a new epoch",
+          e.getPartitionId());
+      channels.clear();
+    });
+  }
+
+  /** The channel's id in Hazelcast: the app has no ':' so "app:channel" is unambiguous. */
+  static String id(ChannelKey key) {
+    return key.app() + ":" + key.channel();
+  }
+
+  /**
+   * {@code pulse.h.<id>@<id>}: the part after the first '@' is the partition key, so the part before
+   * it must have none ('@' is allowed in channel names; '%' is not, so "%40" cannot clash).
+   */
+  static String ringName(String id) {
+    return HazelcastSetup.RING_PREFIX + id.replace("@", "%40") + "@" + id;
+  }
+
+  @Override
+  public Future<Message> append(ChannelKey key, String data, String from) {
+    Context ctx = vertx.getOrCreateContext();
+    long now = System.currentTimeMillis();
+    byte[] item = encode(now, from, data);
+    return channel(key).compose(ch -> Future.fromCompletionStage(ch.ring.addAsync(item, OverflowPolicy.OVERWRITE), ctx)
+        .map(seq -> new Message(key, seq + 1, ch.epoch, data, from, now)));
+  }
+
+  @Override
+  public Future<Position> position(ChannelKey key) {
+    return blocking(() -> {
+      Channel ch = resolve(key);
+      return new Position(ch.ring.tailSequence() + 1, ch.epoch);
+    });
+  }
+
+  @Override
+  public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
+    return blocking(() -> {
+      Channel ch = resolve(key);
+      long tail = ch.ring.tailSequence();
+      Position position = new Position(tail + 1, ch.epoch);
+      long missing = position.offset() - offset;
+      if (!ch.epoch.equals(epoch) || offset < 0 || missing < 0 || missing > limit || missing > capacity) {
+        return new Replay(false, position, List.of());
+      }
+      // offset n has sequence n - 1: the first one wanted (offset + 1) has sequence offset
+      List<Message> out = read(key, ch, offset, tail);
+      boolean complete = out.size() == missing && (missing == 0 || out.get(0).offset() == offset + 1);
+      return new Replay(complete, position, complete ? out : List.of());
+    });
+  }
+
+  @Override
+  public Future<Replay> recent(ChannelKey key, int limit) {
+    return blocking(() -> {
+      Channel ch = resolve(key);
+      long tail = ch.ring.tailSequence();
+      long from = Math.max(0, tail + 1 - Math.min(limit, capacity));
+      // reading before the head starts at the head: expired messages are simply not there
+      return new Replay(true, new Position(tail + 1, ch.epoch), read(key, ch, from, tail));
+    });
+  }
+
+  @Override
+  public Future<List<Message>> range(ChannelKey key, long after, long upTo, String epoch) {
+    return blocking(() -> {
+      Channel ch = resolve(key);
+      if (!ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > capacity) {
+        return List.of();
+      }
+      // offsets after+1..upTo are sequences after..upTo-1
+      List<Message> out = read(key, ch, after, upTo - 1);
+      return out.size() == upTo - after && out.get(0).offset() == after + 1 ? out : List.<Message>of();
+    });
+  }
+
+  @Override
+  public void close() {
+    try {
+      epochs.removePartitionLostListener(lostListener);
+    } catch (RuntimeException e) {
+      LOG.debug("partition listener not removed: {}", e.toString());
+    }
+  }
+
+  /** Messages with sequences from..tail, contiguous from the first one found (the head may have moved). */
+  private List<Message> read(ChannelKey key, Channel ch, long from, long tail) throws Exception {
+    List<Message> out = new ArrayList<>((int) Math.max(0, Math.min(tail - from + 1, capacity)));
+    long next = from;
+    while (next <= tail) {
+      int count = (int) Math.min(tail - next + 1, Math.min(capacity, MAX_BATCH));
+      ReadResultSet<byte[]> rs = await(ch.ring.readManyAsync(next, 0, count, null));
+      if (rs.size() == 0) {
+        break;
+      }
+      for (int i = 0; i < rs.size(); i++) {
+        long seq = rs.getSequence(i);
+        if (seq > tail) {
+          return out;
+        }
+        if (!out.isEmpty() && seq != next) {
+          // overwritten while reading: what we have is no longer contiguous
+          return out.subList(0, 0);
+        }
+        out.add(decode(key, seq + 1, ch.epoch, rs.get(i)));
+        next = seq + 1;
+      }
+    }
+    return out;
+  }
+
+  private Future<Channel> channel(ChannelKey key) {
+    Channel ch = channels.get(id(key));
+    if (ch != null) {
+      return Future.succeededFuture(ch);
+    }
+    return workers.executeBlocking(() -> resolve(key), false);
+  }
+
+  /** The ring proxy and epoch of a channel (blocking on first use: proxy creation, putIfAbsent). */
+  private Channel resolve(ChannelKey key) {
+    String id = id(key);
+    Channel ch = channels.get(id);
+    if (ch != null) {
+      return ch;
+    }
+    Ringbuffer<byte[]> ring = hz.getRingbuffer(ringName(id));
+    String fresh = Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+    String existing = epochs.putIfAbsent(id, fresh);
+    Channel made = new Channel(ring, existing == null ? fresh : existing);
+    Channel raced = channels.putIfAbsent(id, made);
+    return raced == null ? made : raced;
+  }
+
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> task) {
+    // the WorkerExecutor completes the future on the caller's context
+    return workers.executeBlocking(task, false);
+  }
+
+  private static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    try {
+      return stage.toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception x ? x : e;
+    }
+  }
+
+  // ---- stored form: version, publishedAt, from (length -1 = none), data; no Java serialization ----
+
+  static byte[] encode(long publishedAt, String from, String data) {
+    byte[] f = from == null ? null : from.getBytes(StandardCharsets.UTF_8);
+    byte[] d = data.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + (f == null ? 0 : f.length) + d.length);
+    b.put(VERSION).putLong(publishedAt).putInt(f == null ? -1 : f.length);
+    if (f != null) {
+      b.put(f);
+    }
+    return b.put(d).array();
+  }
+
+  static Message decode(ChannelKey key, long offset, String epoch, byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.get() != VERSION) {
+      throw new IllegalStateException("unknown history record version in " + key);
+    }
+    long at = b.getLong();
+    int fl = b.getInt();
+    String from = null;
+    if (fl >= 0) {
+      from = new String(bytes, b.position(), fl, StandardCharsets.UTF_8);
+      b.position(b.position() + fl);
+    }
+    String data = new String(bytes, b.position(), bytes.length - b.position(), StandardCharsets.UTF_8);
+    return new Message(key, offset, epoch, data, from, at);
+  }
+}

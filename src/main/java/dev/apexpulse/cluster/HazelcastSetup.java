@@ -1,0 +1,157 @@
+package dev.apexpulse.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.PartitioningStrategyConfig;
+import com.hazelcast.config.RingbufferConfig;
+import com.hazelcast.config.YamlConfigBuilder;
+import com.hazelcast.partition.strategy.StringPartitioningStrategy;
+import dev.apexpulse.config.ClusterConfig;
+import dev.apexpulse.config.ConfigException;
+import dev.apexpulse.config.PulseConfig;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a fresh Hazelcast {@link Config} per node: the YAML file named by
+ * {@code cluster.hazelcastConfig} (from the working directory, else the copy inside the jar), read by
+ * Hazelcast's own YAML loader with {@code ${NAME}} placeholders taken from system properties and the
+ * environment, then the overrides from {@code cluster:} and {@code history:} applied in code.
+ */
+public final class HazelcastSetup {
+  /** Ringbuffer name pattern of channel histories; capacity and TTL come from {@code history:}. */
+  public static final String RING_PATTERN = "pulse.h.*";
+  public static final String RING_PREFIX = "pulse.h.";
+  public static final String EPOCHS = "pulse.epochs";
+  public static final String PRESENCE = "pulse.presence";
+  /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
+  public static final String NODE_ATTRIBUTE = "pulse.node";
+
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]+)}");
+
+  private HazelcastSetup() {}
+
+  public static Config build(ClusterConfig cluster, PulseConfig pulse, Map<String, String> env) {
+    Config cfg = load(cluster.hazelcastConfig(), env);
+    apply(cfg, cluster, pulse);
+    return cfg;
+  }
+
+  /** Reads the YAML file; a missing file, an unset placeholder or invalid YAML names the key. */
+  public static Config load(String file, Map<String, String> env) {
+    String key = "cluster.hazelcastConfig";
+    byte[] bytes;
+    try {
+      bytes = read(file);
+    } catch (IOException e) {
+      throw new ConfigException(key, "cannot read " + file + ": " + e.getMessage());
+    }
+    if (bytes == null) {
+      throw new ConfigException(key, "no such file: " + file + " (neither in the working directory nor in the jar)");
+    }
+    Properties props = new Properties();
+    props.putAll(env);
+    props.putAll(System.getProperties());
+    TreeSet<String> unset = new TreeSet<>();
+    for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+      if (line.trim().startsWith("#")) {
+        continue;
+      }
+      Matcher m = PLACEHOLDER.matcher(line);
+      while (m.find()) {
+        if (props.getProperty(m.group(1)) == null) {
+          unset.add(m.group(1));
+        }
+      }
+    }
+    if (!unset.isEmpty()) {
+      throw new ConfigException(key, file + " uses ${" + String.join("}, ${", unset) + "}, not set in the environment");
+    }
+    try {
+      return new YamlConfigBuilder(new ByteArrayInputStream(bytes)).setProperties(props).build();
+    } catch (RuntimeException e) {
+      throw new ConfigException(key, file + " is not a valid Hazelcast YAML configuration: " + e.getMessage());
+    }
+  }
+
+  private static byte[] read(String file) throws IOException {
+    Path path = Path.of(file);
+    if (Files.isRegularFile(path)) {
+      return Files.readAllBytes(path);
+    }
+    String resource = file.startsWith("/") ? file.substring(1) : file;
+    try (InputStream in = HazelcastSetup.class.getClassLoader().getResourceAsStream(resource)) {
+      return in == null ? null : in.readAllBytes();
+    }
+  }
+
+  /** The overrides from the pulse configuration, and what pulse and Vert.x need whatever the file says. */
+  static void apply(Config cfg, ClusterConfig cluster, PulseConfig pulse) {
+    cfg.setClusterName(cluster.name());
+    cfg.setProperty("hazelcast.phone.home.enabled", "false");
+    if (cfg.getProperty("hazelcast.logging.type") == null) {
+      cfg.setProperty("hazelcast.logging.type", "slf4j");
+    }
+    NetworkConfig net = cfg.getNetworkConfig();
+    if (cluster.port() > 0) {
+      net.setPort(cluster.port());
+      net.setPortCount(cluster.portCount());
+      net.setPortAutoIncrement(cluster.portCount() > 1);
+    }
+    if (!cluster.members().isEmpty()) {
+      JoinConfig join = net.getJoin();
+      join.getMulticastConfig().setEnabled(false);
+      join.getAutoDetectionConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(false);
+      join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    }
+    cfg.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, pulse.nodeId());
+
+    // what vertx-hazelcast's default-cluster.xml declares: its maps must keep a backup
+    if (!cfg.getMultiMapConfigs().containsKey("__vertx.subs")) {
+      cfg.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+          .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    }
+    for (String name : new String[] {"__vertx.haInfo", "__vertx.nodeInfo"}) {
+      if (!cfg.getMapConfigs().containsKey(name)) {
+        cfg.addMapConfig(new MapConfig(name).setBackupCount(1));
+      }
+    }
+
+    // history rings: one per channel, sized by history:, at least one synchronous backup
+    RingbufferConfig ring = cfg.getRingbufferConfigs().get(RING_PATTERN);
+    if (ring == null) {
+      ring = new RingbufferConfig(RING_PATTERN);
+      cfg.addRingBufferConfig(ring);
+    }
+    ring.setCapacity(pulse.history().size()).setTimeToLiveSeconds(pulse.history().ttlSeconds());
+    if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
+      ring.setBackupCount(1);
+    }
+    MapConfig epochs = cfg.getMapConfigs().get(EPOCHS);
+    if (epochs == null) {
+      cfg.addMapConfig(new MapConfig(EPOCHS).setBackupCount(1));
+    }
+    // presence: the entries of one channel share a partition (key "<who>@<channel id>"), so a
+    // channel's presence is a query of one partition
+    MapConfig presence = cfg.getMapConfigs().get(PRESENCE);
+    if (presence == null) {
+      presence = new MapConfig(PRESENCE).setBackupCount(1);
+      cfg.addMapConfig(presence);
+    }
+    presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+  }
+}
