@@ -1,9 +1,9 @@
 'use strict';
 // Real gateway processes (the shaded jar built by `mvn package`) on free loopback ports, in production
-// mode with fixed secrets and an admin key, standalone or as a Hazelcast cluster (docs/CLUSTER.md:
+// mode with fixed secrets and an admin key, as a Hazelcast cluster of their own (docs/CLUSTER.md:
 // PULSE_CLUSTER_ENABLED=true, distinct HTTP and Hazelcast ports, the members listed one by one).
 // Every process started here is killed when the test process ends, however it ends.
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -54,16 +54,6 @@ async function freeRange(count) {
     if (ok) return base;
   }
   throw new Error('no free port range');
-}
-
-/** Whether the jar can run clustered (the cluster branch is in it). */
-function clusterSupported() {
-  try {
-    return execFileSync('jar', ['tf', JAR], { encoding: 'utf8', maxBuffer: 64 << 20 })
-      .includes('dev/apexpulse/cluster/ClusterEngines.class');
-  } catch (e) {
-    return false;
-  }
 }
 
 let counter = 0;
@@ -178,27 +168,23 @@ class Gateway {
   }
 }
 
-/**
- * `count` nodes: a Hazelcast cluster when the jar supports it and `clustered` is not false, else
- * independent standalone nodes. Resolves once every node is ready (and, clustered, sees the others).
- */
-async function startNodes(count, { clustered = true, env = {} } = {}) {
-  const cluster = clustered && clusterSupported();
-  const hzBase = cluster ? await freeRange(count) : 0;
+/** `count` nodes forming one Hazelcast cluster of their own; resolves once every node is ready. */
+async function startNodes(count, { env = {} } = {}) {
+  const hzBase = await freeRange(count);
   const members = Array.from({ length: count }, (_, i) => `127.0.0.1:${hzBase + i}`).join(',');
   const name = `console-${Date.now().toString(36)}`;
   const nodes = [];
   for (let i = 0; i < count; i++) {
     const label = String.fromCharCode(97 + i); // a, b, …
-    const extra = cluster ? {
+    nodes.push(new Gateway(label, {
       PULSE_CLUSTER_ENABLED: 'true',
       PULSE_CLUSTER_NAME: name,
       PULSE_CLUSTER_PORT: String(hzBase + i),
       PULSE_CLUSTER_PORT_COUNT: '1',
       PULSE_CLUSTER_MEMBERS: members,
       PULSE_CLUSTER_EVENT_BUS_HOST: '127.0.0.1',
-    } : {};
-    nodes.push(new Gateway(label, { ...extra, ...env }));
+      ...env,
+    }));
   }
   // one after the other: the first forms the cluster, two JVMs starting at once on 2 cores are slow anyway
   try {
@@ -207,7 +193,6 @@ async function startNodes(count, { clustered = true, env = {} } = {}) {
     await Promise.all(nodes.map((n) => n.kill()));
     throw e;
   }
-  nodes.clustered = cluster;
   return nodes;
 }
 
@@ -227,4 +212,4 @@ function token(user, ttlSeconds = 3600) {
   return `${header}.${payload}.${sig}`;
 }
 
-module.exports = { Gateway, startNodes, clusterSupported, freePort, sleep, token, ROOT, JAR, SECRET, API_KEY, ADMIN_KEY };
+module.exports = { Gateway, startNodes, freePort, sleep, token, ROOT, JAR, SECRET, API_KEY, ADMIN_KEY };

@@ -1,7 +1,6 @@
 'use strict';
-// The operator console in headless Chromium against real gateway processes: two nodes as a Hazelcast
-// cluster (when the jar has the cluster engines; otherwise two standalone nodes, and the console sees
-// only its own), test clients (pulse.js on `ws`) spread over both through a load balancer.
+// The operator console in headless Chromium against real gateway processes: a 2-node Hazelcast cluster,
+// test clients (pulse.js on `ws`) spread over both nodes through a load balancer, the console on b.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startNodes, sleep, SECRET, API_KEY, ADMIN_KEY } = require('../lib/gateways');
@@ -22,12 +21,11 @@ describe('operator console', () => {
   before(async () => {
     // not ready for 1 s before a drain closes sockets: the balancer stops sending clients there first
     nodes = await startNodes(2, { env: { PULSE_DRAIN_READINESS_DELAY_SECONDS: '1' } });
-    // clustered, the console runs on b and drains a; standalone it can only drain itself
-    consoleNode = nodes.clustered ? nodes[1] : nodes[0];
+    // the console runs on b and drains a
+    consoleNode = nodes[1];
     lb = await new Balancer(nodes).start();
     browser = await launch();
-    console.log(`# ${nodes.clustered ? '2-node Hazelcast cluster' : '2 standalone nodes (no cluster engines in the jar)'};`
-      + ` console on ${consoleNode.base}`);
+    console.log(`# 2-node Hazelcast cluster; console on ${consoleNode.base}`);
   });
 
   after(async () => {
@@ -37,10 +35,9 @@ describe('operator console', () => {
     if (nodes) await Promise.all(nodes.map((n) => n.stop()));
   });
 
-  /** Clients the console should count: all of them in a cluster, else those on its own node. */
+  /** Clients the console should count: every live one, on either node. */
   function visible() {
-    const live = clients.filter((c) => !c.closed && c.node);
-    return nodes.clustered ? live.length : live.filter((c) => c.node === `n-${consoleNode.name}`).length;
+    return clients.filter((c) => !c.closed && c.node).length;
   }
 
   async function connect(n, user) {
@@ -89,7 +86,7 @@ describe('operator console', () => {
     page = await openPage(browser, `${consoleNode.base}/console`);
     await signIn(page, ADMIN_KEY, 'ops-alice');
     await page.waitForFunction(() => window.consoleState.status === 'live' && window.consoleState.ticks > 1, null, { timeout: 15000 });
-    assert.equal(await card(page, 'total-nodes'), nodes.clustered ? 2 : 1);
+    assert.equal(await card(page, 'total-nodes'), 2);
     assert.equal(await page.textContent('#operator'), 'ops-alice');
 
     await connect(6, 'user');
@@ -97,11 +94,9 @@ describe('operator console', () => {
     const onB = clients.filter((c) => c.node === 'n-b').length;
     assert.ok(onA > 0 && onB > 0, `the balancer spreads clients over both nodes (a: ${onA}, b: ${onB})`);
     await countShown(visible(), 5000);
-    if (nodes.clustered) {
-      await until('per-node counts', async () =>
-        (await page.textContent('tr[data-node="n-a"] td.connections')) === String(onA)
-        && (await page.textContent('tr[data-node="n-b"] td.connections')) === String(onB), 5000);
-    }
+    await until('per-node counts', async () =>
+      (await page.textContent('tr[data-node="n-a"] td.connections')) === String(onA)
+      && (await page.textContent('tr[data-node="n-b"] td.connections')) === String(onB), 5000);
 
     // three more clients: the count follows within 2 s
     await connect(3, 'late');
@@ -114,7 +109,7 @@ describe('operator console', () => {
     assert.ok(up < 2000 && down < 2000);
 
     const app = await page.textContent('#apps [data-app="100"] h3');
-    assert.match(app, new RegExp(`^100 .*— ${nodes.clustered ? visible() : '\\d+'} connection`));
+    assert.match(app, new RegExp(`^100 .*— ${visible()} connection`));
     const html = await page.content();
     assertNoSecrets(html, 'the page');
     assertNoSecrets(JSON.stringify(await page.evaluate(() => ({ ...sessionStorage }))), 'sessionStorage');
@@ -144,10 +139,7 @@ describe('operator console', () => {
     }));
     assert.notEqual(after.d, before.d, 'the published line moved');
     assert.ok(after.max >= 500, `the chart's peak (${after.max}/s) shows the burst`);
-    // standalone nodes share nothing: only a reader on the console's node gets what it publishes
-    if (nodes.clustered || reader.node === `n-${consoleNode.name}`) {
-      await until('the reader got the burst', () => reader.messages >= 1500, 10000);
-    }
+    await until('the reader got the burst (on whichever node)', () => reader.messages >= 1500, 10000);
     await page.waitForSelector('#apps [data-channel="burst/chart"]', { timeout: 5000 });
     await screenshot(page, 'chart');
   });
@@ -171,13 +163,11 @@ describe('operator console', () => {
     assert.deepEqual(exit, { code: 0, signal: null }, 'the drained node exits like after SIGTERM');
     assert.equal(clients.filter((c) => !c.closed && c.node === 'n-b').length, total, 'all clients on n-b');
 
-    if (nodes.clustered) {
-      // the console (on b) shows n-b alone, with every client
-      await until('n-a gone from the console', async () => (await page.$('tr[data-node="n-a"]')) === null, 8000);
-      await countShown(total, 5000);
-      assert.equal(await page.textContent('tr[data-node="n-b"] td.connections'), String(total));
-      assert.match(await page.textContent('#action-log'), /drain of n-a started/);
-    }
+    // the console (on b) shows n-b alone, with every client
+    await until('n-a gone from the console', async () => (await page.$('tr[data-node="n-a"]')) === null, 8000);
+    await countShown(total, 5000);
+    assert.equal(await page.textContent('tr[data-node="n-b"] td.connections'), String(total));
+    assert.match(await page.textContent('#action-log'), /drain of n-a started/);
     await screenshot(page, 'drained');
     assert.ok(survivor.running);
   });
