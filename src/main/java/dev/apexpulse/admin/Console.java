@@ -283,6 +283,7 @@ public final class Console {
 
   /** Closes one socket (on the node that holds it) with 1008 "disconnected by an operator". */
   public Future<JsonObject> disconnectConnection(String connection, String by) {
+    LOG.warn("console: {} disconnects connection {}", by, connection);
     JsonObject req = new JsonObject().put("action", "disconnect").put("connection", connection).put("by", by);
     String owner = null;
     for (String id : nodeIds()) {
@@ -296,6 +297,7 @@ public final class Console {
 
   /** Closes every socket of a user of an app, on every node. */
   public Future<JsonObject> disconnectUser(String app, String user, String by) {
+    LOG.warn("console: {} disconnects user {} of app {} on every node", by, user, app);
     return askAll(new JsonObject().put("action", "disconnect").put("app", app).put("user", user).put("by", by))
         .map(list -> summed(list, "user", user).put("app", app));
   }
@@ -315,6 +317,7 @@ public final class Console {
     if (!nodeIds().contains(nodeId)) {
       return Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, "no live node " + nodeId));
     }
+    LOG.warn("console: {} asks node {} to drain", by, nodeId);
     return ask(nodeId, new JsonObject().put("action", "drain").put("by", by));
   }
 
