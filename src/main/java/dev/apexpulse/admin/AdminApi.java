@@ -57,7 +57,7 @@ public final class AdminApi {
     api.route().handler(this::authenticate);
     api.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
     api.post("/ticket").handler(this::ticket);
-    api.get("/overview").handler(ctx -> json(ctx, node.console().overview()));
+    api.get("/overview").handler(ctx -> reply(ctx, node.console().freshOverview()));
     api.get("/nodes").handler(ctx -> json(ctx, new JsonObject().put("totals", node.console().totals()).put("nodes", node.console().nodes())));
     api.get("/channels").handler(ctx -> json(ctx, new JsonObject().put("apps", node.console().apps())));
     api.get("/errors").handler(ctx -> json(ctx, node.console().errors()));

@@ -44,6 +44,7 @@ public final class Console {
   static final long REQUEST_TIMEOUT_MILLIS = 3000;
   static final long OUTBOX_REFRESH_MILLIS = 2000;
   static final int DEAD_ROWS = 20;
+  static final long FRESH_WAIT_MILLIS = 2000;
 
   static final String COUNT_DEAD = "SELECT COUNT(*) FROM pulse_outbox_dead";
   static final String COUNT_BACKLOG = "SELECT COUNT(*) FROM pulse_outbox";
@@ -68,7 +69,7 @@ public final class Console {
   private volatile JsonArray jobsCache = new JsonArray();
   private volatile JsonObject outboxCache = new JsonObject().put("enabled", false);
   private long outboxAt;
-  private boolean refreshing;
+  private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Console(Node node) {
     this.node = node;
@@ -173,24 +174,29 @@ public final class Console {
   }
 
   private void refreshCaches() {
-    if (refreshing) {
+    if (!refreshing.compareAndSet(false, true)) {
       return;
     }
-    refreshing = true;
     boolean outboxDue = System.currentTimeMillis() - outboxAt >= OUTBOX_REFRESH_MILLIS;
     Future<?> j = jobs().onSuccess(a -> jobsCache = a);
     Future<?> o = outboxDue ? outbox(DEAD_ROWS).onSuccess(x -> {
       outboxCache = x;
       outboxAt = System.currentTimeMillis();
     }) : Future.succeededFuture();
-    Future.join(j, o).onComplete(ar -> refreshing = false);
+    Future.join(j, o).onComplete(ar -> refreshing.set(false));
   }
 
+  /** Jobs and outbox read now; a slow database holds this up for {@value #FRESH_WAIT_MILLIS} ms at most (the cache is shown). */
   private Future<Void> refreshNow() {
     return Future.join(jobs().onSuccess(a -> jobsCache = a), outbox(DEAD_ROWS).onSuccess(x -> {
       outboxCache = x;
       outboxAt = System.currentTimeMillis();
-    })).<Void>mapEmpty().otherwiseEmpty();
+    })).<Void>mapEmpty().timeout(FRESH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS).otherwiseEmpty();
+  }
+
+  /** The overview with jobs and outbox read now (for the API: the caches are kept fresh only while consoles watch). */
+  public Future<JsonObject> freshOverview() {
+    return refreshNow().map(v -> overview());
   }
 
   // ---- cluster-wide requests ----

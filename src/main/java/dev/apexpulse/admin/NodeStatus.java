@@ -110,6 +110,10 @@ final class NodeStatus {
     long lag = maxLagNanos.getThenReset();
     Map<ChannelKey, LongAdder> counts = metrics.channelRates().drain();
     updateRates(counts);
+    // everything but the sockets is read here, on the sampling timer's thread
+    JsonArray channels = topChannels();
+    JsonArray recent = metrics.recent().since(lastEventsAt, 20);
+    lastEventsAt = recent.isEmpty() ? lastEventsAt : recent.getJsonObject(recent.size() - 1).getLong("at");
 
     List<Future<List<ConnectionInfo>>> lists = new ArrayList<>();
     for (GatewayVerticle g : node.gateways()) {
@@ -137,8 +141,6 @@ final class NodeStatus {
       metrics.errorCounts().forEach(errors::put);
       JsonObject closes = new JsonObject();
       metrics.closeCounts().forEach(closes::put);
-      JsonArray recent = metrics.recent().since(lastEventsAt, 20);
-      lastEventsAt = recent.isEmpty() ? lastEventsAt : recent.getJsonObject(recent.size() - 1).getLong("at");
       JsonObject apps = new JsonObject();
       byApp.forEach(apps::put);
       return new JsonObject()
@@ -160,7 +162,7 @@ final class NodeStatus {
           .put("delivered", delivered)
           .put("fanoutP50Ms", latency[0])
           .put("fanoutP99Ms", latency[1])
-          .put("channels", topChannels())
+          .put("channels", channels)
           .put("errors", errors)
           .put("closes", closes)
           .put("slowConsumers", (long) metrics.slowConsumerCount())

@@ -270,6 +270,8 @@ class AdminApiTest {
   void jobsAndOutbox() {
     JsonArray jobs = get("/jobs", ADMIN_KEY).json().getJsonArray("jobs");
     assertThat(jobs).hasSize(1);
+    assertThat(get("/overview", ADMIN_KEY).json().getJsonArray("jobs")).hasSize(1);
+    assertThat(get("/overview", ADMIN_KEY).json().getJsonObject("outbox").getBoolean("enabled")).isTrue();
     JsonObject job = jobs.getJsonObject(0);
     assertThat(job.getString("name")).isEqualTo("hourly-tick");
     Await.until("the job has a runner", 5000, () ->
