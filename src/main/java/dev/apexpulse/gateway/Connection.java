@@ -446,9 +446,15 @@ final class Connection {
 
   // ---- outbound ----
 
+  /**
+   * Writes a control frame on the same Netty path as message frames: Vert.x's own write queue could
+   * hold it back behind a non-writable channel while message frames go ahead, and a {@code subscribed}
+   * reply must reach the client before the messages it announces.
+   */
   private void send(String frame) {
     if (!closed) {
-      ws.writeTextMessage(frame);
+      channel.writeAndFlush(new TextWebSocketFrame(frame), channel.voidPromise());
+      unflushedBytes = 0; // the flush took the message frames queued before it along
     }
   }
 

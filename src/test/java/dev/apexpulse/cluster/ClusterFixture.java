@@ -53,6 +53,11 @@ final class ClusterFixture {
 
   /** Starts node {@code slot} (does not wait for it). */
   NodeProcess launch(String label, int slot) {
+    return launch(label, slot, Map.of());
+  }
+
+  /** Starts node {@code slot} with extra PULSE_* variables over the defaults (a database, PULSE_CONF with jobs). */
+  NodeProcess launch(String label, int slot, Map<String, String> extraEnv) {
     int http = freePortRange(1, 30_000, 32_700); // apart from the Hazelcast ports, below the ephemeral range
     Map<String, String> env = new HashMap<>();
     env.put("PULSE_MODE", "production");
@@ -76,6 +81,7 @@ final class ClusterFixture {
     env.put("PULSE_CLUSTER_PORT_COUNT", "1");
     env.put("PULSE_CLUSTER_MEMBERS", String.join(",", members()));
     env.put("PULSE_CLUSTER_EVENT_BUS_HOST", "127.0.0.1");
+    env.putAll(extraEnv);
     NodeProcess n = NodeProcess.start(label, http, env, JVM_FLAGS);
     nodes.add(n);
     return n;
