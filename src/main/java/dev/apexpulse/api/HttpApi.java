@@ -1,6 +1,7 @@
 package dev.apexpulse.api;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.admin.AdminApi;
 import dev.apexpulse.auth.ApiKeys;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
@@ -53,6 +54,8 @@ public final class HttpApi {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
+    // before /api/v1/*, which would answer its own 404 for /api/v1/admin/…
+    new AdminApi(node).mount(router, vertx);
 
     Router api = Router.router(vertx);
     // authenticate before reading a body: an unauthenticated caller cannot make the node buffer one

@@ -66,7 +66,7 @@ public final class Publisher {
     return history.append(key, json, bytes, from)
         .recover(e -> Future.failedFuture(new PulseException(ErrorCode.UNAVAILABLE, "history unavailable")))
         .compose(m -> {
-          metrics.published();
+          metrics.published(key);
           return bridge.publish(m).map(m);
         });
   }

@@ -1,6 +1,9 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.admin.AdminAccess;
+import dev.apexpulse.admin.AdminSocket;
+import dev.apexpulse.admin.ConsoleFeed;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
 import dev.apexpulse.auth.OriginPolicy;
@@ -77,7 +80,10 @@ final class Connection {
   private int unflushedBytes;
   private boolean flushPending;
   long lastReadNanos = System.nanoTime();
+  private final long connectedAtMillis = System.currentTimeMillis();
   private boolean closed;
+  /** Set while this (console) socket is subscribed to the console feed. */
+  private AdminSocket console;
 
   Connection(String id, ServerWebSocket ws, Node node, Shard shard, GatewayVerticle owner, String origin) {
     this.id = id;
@@ -165,7 +171,7 @@ final class Connection {
       overLimitInARow = 0;
       return true;
     }
-    node.metrics().error(ErrorCode.RATE_LIMITED);
+    node.metrics().error(ErrorCode.RATE_LIMITED, id + ": frame rate limit");
     if (++overLimitInARow > node.config().limits().frameBurst()) {
       close(CloseCode.POLICY, "frame rate limit exceeded");
     } else {
@@ -214,6 +220,10 @@ final class Connection {
     }
     if (identity == null) {
       throw new PulseException(ErrorCode.UNAUTHORIZED, "send an auth frame first");
+    }
+    if (admin()) {
+      onConsoleFrame(t, frame, id);
+      return;
     }
     switch (t) {
       case "subscribe" -> onSubscribe(frame, id);
@@ -293,6 +303,9 @@ final class Connection {
     }
     if (identity != null && identity.anonymous()) {
       throw new PulseException(ErrorCode.FORBIDDEN, "an anonymous connection cannot authenticate: reconnect with ?token=");
+    }
+    if (admin()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "a console connection cannot authenticate: reconnect with a new ticket");
     }
     node.tokens().verify(token, null).onComplete(ar -> {
       if (closed) {
@@ -497,7 +510,7 @@ final class Connection {
   }
 
   private void fail(Long id, ErrorCode code, String message) {
-    node.metrics().error(code);
+    node.metrics().error(code, (identity != null ? "app " + identity.app() + ", " : "") + this.id + ": " + message);
     send(Frames.error(id, code, message));
   }
 
@@ -511,7 +524,7 @@ final class Connection {
       return false;
     }
     if (!channel.channel().isWritable()) {
-      node.metrics().slowConsumer();
+      node.metrics().slowConsumer(describe());
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return false;
     }
@@ -585,6 +598,10 @@ final class Connection {
     for (Subscription sub : new ArrayList<>(subscriptions.values())) {
       drop(sub);
     }
+    if (console != null && node.console() != null) {
+      node.console().feed().detach(console);
+      console = null;
+    }
     owner.forget(this);
   }
 
@@ -604,6 +621,54 @@ final class Connection {
 
   int subscriptionCount() {
     return subscriptions.size();
+  }
+
+  /** This socket for the operator console: no token, no secret. */
+  ConnectionInfo info() {
+    Identity who = identity;
+    return new ConnectionInfo(id, node.config().nodeId(), who == null ? null : who.app(),
+        who == null || who.anonymous() ? null : who.user(), admin() ? (console != null ? 1 : 0) : subscriptions.size(),
+        connectedAtMillis, admin());
+  }
+
+  private String describe() {
+    Identity who = identity;
+    return who == null ? id : "app " + who.app() + ", user " + (who.anonymous() ? "(anonymous)" : who.user()) + ", " + id;
+  }
+
+  // ---- operator console sockets (app __admin, opened with an admin ticket: see AdminAccess) ----
+
+  private boolean admin() {
+    return identity != null && AdminAccess.APP.equals(identity.app());
+  }
+
+  /** A console socket may only follow the console channel: it can publish nothing and see no app channel. */
+  private void onConsoleFrame(String type, JsonObject frame, Long id) {
+    switch (type) {
+      case "subscribe" -> {
+        if (!ConsoleFeed.CHANNEL.equals(frame.getValue("channel"))) {
+          throw new PulseException(ErrorCode.FORBIDDEN, "a console connection may only subscribe to " + ConsoleFeed.CHANNEL);
+        }
+        if (console != null) {
+          throw new PulseException(ErrorCode.BAD_REQUEST, "already subscribed to " + ConsoleFeed.CHANNEL);
+        }
+        if (node.console() == null) {
+          throw new PulseException(ErrorCode.UNAVAILABLE, "the operator console is not running on this node");
+        }
+        console = new AdminSocket(this.id, owner.context(), this::send);
+        node.console().feed().attach(console, id, frame.getValue("since"));
+      }
+      case "unsubscribe" -> {
+        if (console == null || !ConsoleFeed.CHANNEL.equals(frame.getValue("channel"))) {
+          throw new PulseException(ErrorCode.NOT_FOUND, "not subscribed to that channel");
+        }
+        node.console().feed().detach(console);
+        console = null;
+        send(Frames.unsubscribed(id, ConsoleFeed.CHANNEL));
+      }
+      case "ping" -> send(Frames.pong(id));
+      default -> throw new PulseException(ErrorCode.FORBIDDEN, "a console connection may only subscribe to " + ConsoleFeed.CHANNEL);
+    }
   }
 
   private static String abbreviate(String s) {
@@ -654,7 +719,7 @@ final class Connection {
     public boolean deliver(Message m) {
       if (pending != null) {
         if (pending.size() >= MAX_PENDING_PER_SUBSCRIPTION) {
-          node.metrics().slowConsumer();
+          node.metrics().slowConsumer(describe());
           close(CloseCode.TRY_AGAIN_LATER, "too slow: too many messages while subscribing");
           return false;
         }
