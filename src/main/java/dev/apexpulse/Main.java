@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /** Starts a node from conf/pulse.yaml, PULSE_CONF and the environment; drains it on SIGTERM. */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  /** Exit status of a node that stopped itself (e.g. dropped by its cluster): restarting it helps. */
+  public static final int EXIT_FAILED = 75;
 
   private Main() {}
 
@@ -69,6 +71,8 @@ public final class Main {
     onSigterm(() -> System.exit(drain(node, config) ? 0 : 1));
     // an operator's drain (console) ends like SIGTERM: the process exits once the node stopped
     node.afterDrain(() -> new Thread(() -> System.exit(0), "pulse-exit").start());
+    // a node that stopped itself exits, so that a supervisor (Kubernetes, systemd) starts a fresh one
+    node.failed().onSuccess(reason -> new Thread(() -> System.exit(EXIT_FAILED), "pulse-exit").start());
     LOG.info("apex-pulse node {} ready on {}:{} ({} mode, {}) in {} ms", config.nodeId(),
         config.http().host(), node.port(), config.mode().name().toLowerCase(), node.describe(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));

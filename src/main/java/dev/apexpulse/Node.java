@@ -61,6 +61,7 @@ public final class Node {
   private final long startedAtMillis = System.currentTimeMillis();
   private volatile boolean ready;
   private volatile boolean draining;
+  private final Promise<String> failed = Promise.promise();
   private int port;
 
   private Node(Vertx vertx, PulseConfig config, PulseMetrics metrics, Engines engines) {
@@ -166,6 +167,23 @@ public final class Node {
       stopped = drainAndClose();
     }
     return stopped;
+  }
+
+  /**
+   * Stops the node because it can no longer serve correctly (the cluster dropped it): logged, then the
+   * same drain as {@link #stop()}; {@link #failed()} completes once it has stopped.
+   */
+  public void fail(String reason) {
+    if (failed.future().isComplete() || draining) {
+      return;
+    }
+    LOG.error("{}", reason);
+    stop().onComplete(ar -> failed.tryComplete(reason));
+  }
+
+  /** Completes with the reason when the node stopped itself ({@link #fail}); never otherwise. */
+  public Future<String> failed() {
+    return failed.future();
   }
 
   private Future<Void> drainAndClose() {

@@ -8,6 +8,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +67,10 @@ public final class LocalHub {
 
   /**
    * Adds a subscriber (on its shard's event loop). The future completes once messages published
-   * from now on will reach it; read the channel position only after that.
+   * from now on will reach it; read the channel position only after that. Its callbacks run on the
+   * subscriber's shard: the channel's opening is shared by the subscribers of every event loop, and a
+   * clustered bridge completes it on the context that opened the channel, where a subscriber's
+   * connection must not be touched.
    */
   public Future<Void> subscribe(Shard shard, ChannelKey key, Subscriber s) {
     shard.add(key, s);
@@ -75,7 +80,9 @@ public final class LocalHub {
       return x;
     });
     metrics.subscriptionsChanged(1);
-    return entry.opened;
+    Promise<Void> onShard = ((ContextInternal) shard.context).promise();
+    entry.opened.onComplete(onShard);
+    return onShard.future();
   }
 
   public void unsubscribe(Shard shard, ChannelKey key, Subscriber s) {

@@ -47,6 +47,7 @@ public class ClusterEngines implements Engines {
   private EventBusBridge bridge;
   private PublishService publishService;
   private long joinMillis = -1;
+  private Thread pauseGuard;
 
   public ClusterEngines() {
     this(System.getenv());
@@ -118,11 +119,64 @@ public class ClusterEngines implements Engines {
     Gauge.builder("pulse_cluster_join_seconds", this, e -> e.joinMillis / 1000.0)
         .description("time this node took to join the cluster").register(registry);
     publishService = new PublishService(node.publisher());
+    startPauseGuard(node);
     return publishService.register(node.vertx());
+  }
+
+  /**
+   * A process frozen for longer than Hazelcast's failure detection (SIGSTOP, a VM or container freeze, a
+   * very long GC pause) has been dropped by the other members: when it resumes it is a cluster of one,
+   * with its own fresh history rings and locks (a second outbox poller and job runner), and its clients
+   * would silently stop receiving what the rest of the cluster publishes. It notices the gap in its own
+   * clock and stops itself (sockets closed with 1012: clients reconnect to the cluster and recover with
+   * {@code since}); Main then exits with {@link dev.apexpulse.Main#EXIT_FAILED} so it is restarted and
+   * joins afresh. A thread of its own, so a blocked event loop is not mistaken for a frozen process.
+   */
+  private void startPauseGuard(Node node) {
+    long limitSeconds = failureDetectionSeconds();
+    long limit = TimeUnit.SECONDS.toNanos(limitSeconds);
+    pauseGuard = new Thread(() -> {
+      long last = System.nanoTime();
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          Thread.sleep(250);
+        } catch (InterruptedException e) {
+          return;
+        }
+        long now = System.nanoTime();
+        long gap = now - last;
+        last = now;
+        if (gap > limit) {
+          node.fail(String.format("node %s was frozen for %.1f s, longer than the cluster's failure detection (%d s,"
+                  + " hazelcast.max.no.heartbeat.seconds): the cluster has dropped it; stopping so that its clients"
+                  + " reconnect to the cluster (restart it to rejoin)", node.config().nodeId(), gap / 1e9, limitSeconds));
+          return;
+        }
+      }
+    }, "pulse-pause-guard");
+    pauseGuard.setDaemon(true);
+    pauseGuard.start();
+  }
+
+  /** {@code hazelcast.max.no.heartbeat.seconds} as configured (file or system property), else Hazelcast's 60. */
+  long failureDetectionSeconds() {
+    String name = "hazelcast.max.no.heartbeat.seconds";
+    String v = hazelcast().getConfig().getProperty(name);
+    if (v == null) {
+      v = System.getProperty(name);
+    }
+    try {
+      return v == null ? 60 : Math.max(1, Long.parseLong(v.trim()));
+    } catch (NumberFormatException e) {
+      return 60;
+    }
   }
 
   @Override
   public Future<Void> stopping(Node node) {
+    if (pauseGuard != null) {
+      pauseGuard.interrupt();
+    }
     Future<Void> unregistered = publishService == null ? Future.succeededFuture() : publishService.unregister();
     Future<Integer> cleaned = presence == null ? Future.succeededFuture(0) : presence.removeOwn();
     return Future.all(unregistered, cleaned).<Void>mapEmpty().recover(e -> {

@@ -28,7 +28,13 @@ public record PulseConfig(
 
   public enum Mode { DEV, PRODUCTION }
 
-  public record Http(String host, int port, int instances, int maxBodyBytes, boolean compression, boolean demo) {}
+  /**
+   * @param requestTimeoutSeconds time to send a whole HTTP request (from the connection's opening or the
+   *                              request's first byte), 0 = none: slowloris protection
+   * @param idleTimeoutSeconds    time a kept-alive HTTP connection may sit without a request, 0 = none
+   */
+  public record Http(String host, int port, int instances, int maxBodyBytes, boolean compression, boolean demo,
+                     int requestTimeoutSeconds, int idleTimeoutSeconds) {}
 
   public record Limits(int maxFrameBytes, int maxPublishBytes, int maxSubscriptions, int frameRate, int frameBurst,
                        int maxQueuedBytes, int maxConnections, int maxHistoryRequest, int apiRate, int apiBurst,
@@ -60,7 +66,9 @@ public record PulseConfig(
         http.integer("instances", 0, 0, 64),
         http.integer("maxBodyBytes", 1 << 20, 1024, 64 << 20),
         http.bool("compression", false),
-        http.bool("demo", true));
+        http.bool("demo", true),
+        http.integer("requestTimeoutSeconds", 10, 0, 3600),
+        http.integer("idleTimeoutSeconds", 120, 0, 86400));
 
     ConfigReader limits = root.section("limits");
     Limits limitsCfg = new Limits(

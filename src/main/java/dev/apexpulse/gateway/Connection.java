@@ -498,15 +498,38 @@ final class Connection {
   // ---- outbound ----
 
   /**
-   * Writes a control frame on the same Netty path as message frames: Vert.x's own write queue could
-   * hold it back behind a non-writable channel while message frames go ahead, and a {@code subscribed}
-   * reply must reach the client before the messages it announces.
+   * Writes a reply or control frame on the same Netty path as message frames: Vert.x's own write queue
+   * could hold it back behind a non-writable channel while message frames go ahead, and a
+   * {@code subscribed} reply must reach the client before the messages it announces. Replies count
+   * against the same outbound limit as messages: a client that keeps asking (presence of a busy
+   * channel, pings) and never reads is a slow consumer too, and must not make the node queue its
+   * replies without bound.
    */
   private void send(String frame) {
-    if (!closed) {
-      channel.writeAndFlush(new TextWebSocketFrame(frame), channel.voidPromise());
-      unflushedBytes = 0; // the flush took the message frames queued before it along
+    if (closed) {
+      return;
     }
+    if (!writable()) {
+      node.metrics().slowConsumer(describe());
+      close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
+      return;
+    }
+    channel.writeAndFlush(new TextWebSocketFrame(frame), channel.voidPromise());
+    unflushedBytes = 0; // the flush took the message frames queued before it along
+  }
+
+  /**
+   * Whether the socket's outbound queue is under {@code limits.maxQueuedBytes}. Frames written but not
+   * yet flushed (a fan-out burst, Vert.x's own writes during a read) count towards it too: flush
+   * first, so only bytes the client has not taken count.
+   */
+  private boolean writable() {
+    if (channel.channel().isWritable()) {
+      return true;
+    }
+    unflushedBytes = 0;
+    channel.flush();
+    return channel.channel().isWritable();
   }
 
   private void fail(Long id, ErrorCode code, String message) {
@@ -523,7 +546,7 @@ final class Connection {
     if (closed) {
       return false;
     }
-    if (!channel.channel().isWritable()) {
+    if (!writable()) {
       node.metrics().slowConsumer(describe());
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return false;

@@ -64,15 +64,19 @@ public final class GatewayVerticle extends VerticleBase {
         .setPerMessageWebSocketCompressionSupported(node.config().http().compression())
         .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
         .setWebSocketClosingTimeout(5)
-        // HTTP/1.1 only: WebSockets need it, and clients asking for an h2c upgrade (the JDK's does by
-        // default) then simply stay on HTTP/1.1
+        // HTTP/1.1 only (WebSockets need it): without cleartext HTTP/2 detection, a connection is
+        // configured, and its request deadline armed, as soon as it is accepted (HttpDeadlines);
+        // clients asking for an h2c upgrade (the JDK's does by default) simply stay on HTTP/1.1
         .setHttp2ClearTextEnabled(false)
         .setTcpNoDelay(true);
+    long requestMillis = node.config().http().requestTimeoutSeconds() * 1000L;
+    long idleMillis = node.config().http().idleTimeoutSeconds() * 1000L;
     long interval = node.config().heartbeatSeconds() * 1000L;
     heartbeatTimer = vertx.setPeriodic(interval, interval, t -> heartbeat());
     // upgrades bypass the router: its request wrapper would hide the socket's Netty channel, which
     // the fan-out writes to directly
     return vertx.createHttpServer(options)
+        .connectionHandler(conn -> HttpDeadlines.install(conn, requestMillis, idleMillis, node.metrics()))
         .requestHandler(req -> {
           if ("/ws".equals(req.path())) {
             upgrade(req);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -17,11 +18,22 @@ import java.util.function.Predicate;
  * History of a standalone node: one bounded ring per channel (count and age). A channel idle for
  * twice the age limit is forgotten; it then starts a new epoch, which clients see as
  * {@code recovered:false}.
+ *
+ * <p>Only a publish creates a ring. A channel that never had a message is at offset 0 in its
+ * <em>empty epoch</em>, which needs no memory: the node's epoch plus a generation counter of the
+ * channel's slot. Forgetting a ring bumps its slot's generation, so a channel that comes back after
+ * being forgotten has another epoch, and a client holding {@code (0, old epoch)} is told
+ * {@code recovered:false} rather than missing what was published in between. Subscribing to (or
+ * reading the history of) any number of distinct names therefore keeps nothing once the
+ * subscribers are gone.
  */
 public final class MemoryHistory implements History {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int EPOCH_SLOTS = 4096;
 
   private final ConcurrentHashMap<ChannelKey, Ring> rings = new ConcurrentHashMap<>();
+  private final String nodeEpoch = newEpoch();
+  private final AtomicIntegerArray generations = new AtomicIntegerArray(EPOCH_SLOTS);
   private final int size;
   private final long ttlMillis;
   private final LongSupplier clock;
@@ -35,7 +47,7 @@ public final class MemoryHistory implements History {
   @Override
   public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
     long now = clock.getAsLong();
-    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, emptyEpoch(k)));
     synchronized (ring) {
       if (ring.removed) {
         return append(key, data, bytes, from);
@@ -55,7 +67,10 @@ public final class MemoryHistory implements History {
 
   @Override
   public Future<Position> position(ChannelKey key) {
-    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    Ring ring = rings.get(key);
+    if (ring == null) {
+      return Future.succeededFuture(new Position(0, emptyEpoch(key)));
+    }
     synchronized (ring) {
       if (ring.removed) {
         return position(key);
@@ -67,7 +82,11 @@ public final class MemoryHistory implements History {
 
   @Override
   public Future<Replay> since(ChannelKey key, long offset, String epoch, int limit) {
-    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, newEpoch()));
+    Ring ring = rings.get(key);
+    if (ring == null) {
+      Position empty = new Position(0, emptyEpoch(key));
+      return Future.succeededFuture(new Replay(empty.epoch().equals(epoch) && offset == 0, empty, List.of()));
+    }
     synchronized (ring) {
       if (ring.removed) {
         return since(key, offset, epoch, limit);
@@ -93,7 +112,7 @@ public final class MemoryHistory implements History {
   public Future<Replay> recent(ChannelKey key, int limit) {
     Ring ring = rings.get(key);
     if (ring == null) {
-      return position(key).map(p -> new Replay(true, p, List.of()));
+      return Future.succeededFuture(new Replay(true, new Position(0, emptyEpoch(key)), List.of()));
     }
     synchronized (ring) {
       expire(ring, clock.getAsLong());
@@ -115,6 +134,8 @@ public final class MemoryHistory implements History {
         expire(ring, now);
         if (ring.messages.isEmpty() && now - ring.touched > 2 * ttlMillis && !inUse.test(ring.key)) {
           ring.removed = true;
+          // before the ring goes: a publish racing with the sweep creates the next one in the new epoch
+          generations.incrementAndGet(slot(ring.key));
           it.remove();
         }
       }
@@ -129,6 +150,16 @@ public final class MemoryHistory implements History {
     while (!ring.messages.isEmpty() && now - ring.messages.peekFirst().publishedAt() > ttlMillis) {
       ring.messages.removeFirst();
     }
+  }
+
+  /** The epoch of a channel without a ring (offset 0): the node's, then its slot's generation. */
+  private String emptyEpoch(ChannelKey key) {
+    int generation = generations.get(slot(key));
+    return generation == 0 ? nodeEpoch : nodeEpoch + "." + generation;
+  }
+
+  private static int slot(ChannelKey key) {
+    return (key.hashCode() & 0x7fffffff) % EPOCH_SLOTS;
   }
 
   private static String newEpoch() {

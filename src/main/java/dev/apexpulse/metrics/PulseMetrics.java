@@ -33,6 +33,7 @@ public final class PulseMetrics {
   private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
   private final RecentEvents recent = new RecentEvents();
   private final ChannelRates channelRates = new ChannelRates();
+  private final Map<String, Counter> httpTimeouts = new ConcurrentHashMap<>();
 
   public PulseMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -177,6 +178,12 @@ public final class PulseMetrics {
 
   public RecentEvents recent() {
     return recent;
+  }
+
+  /** An HTTP connection closed by a deadline: {@code request} (slowloris) or {@code idle} (kept alive, unused). */
+  public void httpTimeout(String kind) {
+    httpTimeouts.computeIfAbsent(kind, k -> Counter.builder("pulse_http_timeouts").tag("kind", k)
+        .description("HTTP connections closed by http.requestTimeoutSeconds or http.idleTimeoutSeconds").register(registry)).increment();
   }
 
   public void gapFilled() {

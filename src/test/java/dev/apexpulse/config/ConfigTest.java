@@ -39,6 +39,8 @@ class ConfigTest {
     assertThat(c.mode()).isEqualTo(PulseConfig.Mode.DEV);
     assertThat(c.http().port()).isEqualTo(8080);
     assertThat(c.http().compression()).isFalse();
+    assertThat(c.http().requestTimeoutSeconds()).isEqualTo(10);
+    assertThat(c.http().idleTimeoutSeconds()).isEqualTo(120);
     assertThat(c.limits().maxFrameBytes()).isEqualTo(65536);
     assertThat(c.limits().maxSubscriptions()).isEqualTo(256);
     assertThat(c.history().size()).isEqualTo(100);
