@@ -1,6 +1,7 @@
 package dev.apexpulse;
 
 import dev.apexpulse.auth.DevTokens;
+import dev.apexpulse.config.AdminSettings;
 import dev.apexpulse.cluster.ClusterEngines;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
@@ -68,6 +69,8 @@ public final class Main {
     // (SIGINT, System.exit) drain in the shutdown hook. Node.stop() runs once and every caller waits for it.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(node, config), "pulse-shutdown"));
     onSigterm(() -> System.exit(drain(node, config) ? 0 : 1));
+    // an operator's drain (console) ends like SIGTERM: the process exits once the node stopped
+    node.afterDrain(() -> new Thread(() -> System.exit(0), "pulse-exit").start());
     // a node that stopped itself exits, so that a supervisor (Kubernetes, systemd) starts a fresh one
     node.failed().onSuccess(reason -> new Thread(() -> System.exit(EXIT_FAILED), "pulse-exit").start());
     LOG.info("apex-pulse node {} ready on {}:{} ({} mode, {}) in {} ms", config.nodeId(),
@@ -75,6 +78,9 @@ public final class Main {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     if (config.mode() == PulseConfig.Mode.DEV) {
       printDevBanner(node, config);
+    }
+    if (!config.admin().enabled()) {
+      LOG.info("operator console off: set PULSE_ADMIN_KEY (at least {} characters) to open /console", AdminSettings.MIN_KEY_LENGTH);
     }
   }
 
@@ -113,6 +119,14 @@ public final class Main {
 
   /** Dev mode only: a ready-to-use token and curl example for each app whose secret was generated. */
   private static void printDevBanner(Node node, PulseConfig config) {
+    if (config.admin().generated()) {
+      System.out.println(String.join("\n",
+          "",
+          "==================== DEV MODE ONLY: generated for this start, never use in production ====================",
+          "operator console: http://localhost:" + node.port() + "/console",
+          "  admin key: " + config.admin().key() + "   (set PULSE_ADMIN_KEY to fix it)",
+          "=========================================================================================================="));
+    }
     for (AppConfig app : config.apps().values()) {
       if (!app.generated()) {
         continue;

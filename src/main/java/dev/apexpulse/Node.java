@@ -1,5 +1,7 @@
 package dev.apexpulse;
 
+import dev.apexpulse.admin.AdminAccess;
+import dev.apexpulse.admin.Console;
 import dev.apexpulse.api.HttpApi;
 import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.channel.Bridge;
@@ -53,6 +55,10 @@ public final class Node {
   private final List<String> deployments = new ArrayList<>();
   private volatile Background background = Background.none();
   private Future<Void> stopped;
+  private final AdminAccess adminAccess;
+  private volatile Console console;
+  private volatile Runnable afterDrain = () -> {};
+  private final long startedAtMillis = System.currentTimeMillis();
   private volatile boolean ready;
   private volatile boolean draining;
   private final Promise<String> failed = Promise.promise();
@@ -70,6 +76,7 @@ public final class Node {
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, metrics);
+    this.adminAccess = config.admin().enabled() ? new AdminAccess(config.admin().key()) : null;
     this.api = new HttpApi(this);
     config.jobs().forEach(j -> jobs.put(j.name(), j));
     vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
@@ -138,7 +145,10 @@ public final class Node {
     }).compose(v -> Background.start(this)).map(b -> {
       background = b;
       return (Void) null;
-    }).onSuccess(v -> ready = true);
+    }).compose(v -> adminAccess == null ? Future.succeededFuture() : Console.start(this).map(c -> {
+      console = c;
+      return (Void) null;
+    })).onSuccess(v -> ready = true);
   }
 
   private static int instances(PulseConfig config) {
@@ -196,6 +206,7 @@ public final class Node {
           return withTimeout(Future.all(closing).mapEmpty(), grace);
         })
         .eventually(() -> backgroundStopped)
+        .eventually(() -> console == null ? Future.succeededFuture() : console.stop())
         .eventually(() -> engines.stopping(this))
         .eventually(() -> {
           history.close();
@@ -205,6 +216,20 @@ public final class Node {
         .eventually(vertx::close)
         // andThen: logged before callers waiting for the stop (Main exits right after) see it complete
         .andThen(ar -> LOG.info("node {} stopped", config.nodeId()));
+  }
+
+  /**
+   * Drains the node as SIGTERM does ({@link #stop}), asked by an operator; then runs the hook that
+   * {@link #afterDrain} set (Main: exit the process, as after SIGTERM; tests: nothing).
+   */
+  public Future<Void> drain(String by) {
+    LOG.warn("node {}: drain requested by {}", config.nodeId(), by);
+    return stop().onComplete(ar -> afterDrain.run());
+  }
+
+  /** What to do once an operator's drain finished (the process exits in Main). */
+  public void afterDrain(Runnable hook) {
+    this.afterDrain = hook;
   }
 
   private Future<Void> withTimeout(Future<Void> f, long millis) {
@@ -264,6 +289,25 @@ public final class Node {
 
   public HttpApi api() {
     return api;
+  }
+
+  /** The operator console's credentials, or null when no admin key is configured (console off). */
+  public AdminAccess adminAccess() {
+    return adminAccess;
+  }
+
+  /** The operator console's services on this node, or null (off, or not started yet). */
+  public Console console() {
+    return console;
+  }
+
+  /** The event-loop verticles that hold this node's sockets. */
+  public List<GatewayVerticle> gateways() {
+    return List.copyOf(gateways);
+  }
+
+  public long startedAtMillis() {
+    return startedAtMillis;
   }
 
   /** The database, outbox poller and scheduled jobs (nothing when none is configured). */

@@ -1,6 +1,7 @@
 package dev.apexpulse.api;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.admin.AdminApi;
 import dev.apexpulse.auth.ApiKeys;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
@@ -14,6 +15,7 @@ import dev.apexpulse.gateway.TokenBucket;
 import dev.apexpulse.history.Replay;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -26,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +54,8 @@ public final class HttpApi {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
+    // before /api/v1/*, which would answer its own 404 for /api/v1/admin/…
+    new AdminApi(node).mount(router, vertx);
 
     Router api = Router.router(vertx);
     // authenticate before reading a body: an unauthenticated caller cannot make the node buffer one
@@ -130,6 +135,10 @@ public final class HttpApi {
   private void publish(RoutingContext ctx) {
     Identity who = ctx.get("identity");
     String app = ctx.pathParam("app");
+    if (isOctetStream(ctx.request().getHeader("Content-Type"))) {
+      publishBinary(ctx, who, app);
+      return;
+    }
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();
@@ -195,6 +204,28 @@ public final class HttpApi {
           });
     }
     chain.onSuccess(v -> json(ctx, 200, new JsonObject().put("results", results))).onFailure(ctx::fail);
+  }
+
+  static boolean isOctetStream(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    int semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().equalsIgnoreCase("application/octet-stream");
+  }
+
+  /** {@code Content-Type: application/octet-stream} and {@code ?channel=}: the body is one binary message. */
+  private void publishBinary(RoutingContext ctx, Identity who, String app) {
+    ChannelKey key = node.publisher().key(app, ctx.request().getParam("channel"));
+    if (!who.mayPublish(key.channel())) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to publish to " + key.channel());
+    }
+    Buffer body = ctx.body().buffer();
+    byte[] bytes = body == null ? new byte[0] : body.getBytes();
+    node.publisher().checkSize(bytes);
+    node.publisher().publishBinary(app, key.channel(), bytes, who.user())
+        .onSuccess(m -> json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(m)))))
+        .onFailure(ctx::fail);
   }
 
   /** GET /api/v1/jobs: the jobs of the app whose API key is presented (only an API key names the app). */
@@ -280,7 +311,12 @@ public final class HttpApi {
     replay.onSuccess(r -> {
       JsonArray messages = new JsonArray();
       for (Message m : r.messages()) {
-        JsonObject o = new JsonObject().put("offset", m.offset()).put("data", Json.decodeValue(m.data()));
+        JsonObject o = new JsonObject().put("offset", m.offset());
+        if (m.binary()) {
+          o.put("binary", true).put("data", Base64.getEncoder().encodeToString(m.bytes()));
+        } else {
+          o.put("data", Json.decodeValue(m.data()));
+        }
         if (m.from() != null) {
           o.put("from", m.from());
         }

@@ -47,10 +47,26 @@ public final class Publisher {
     } catch (PulseException e) {
       return Future.failedFuture(e);
     }
-    return history.append(key, json, from)
+    return store(key, json, null, from);
+  }
+
+  /** Publishes a binary message: the bytes are delivered as they are, in a binary frame. */
+  public Future<Message> publishBinary(String app, Object channel, byte[] bytes, String from) {
+    ChannelKey key;
+    try {
+      key = key(app, channel);
+      checkSize(bytes);
+    } catch (PulseException e) {
+      return Future.failedFuture(e);
+    }
+    return store(key, null, bytes, from);
+  }
+
+  private Future<Message> store(ChannelKey key, String json, byte[] bytes, String from) {
+    return history.append(key, json, bytes, from)
         .recover(e -> Future.failedFuture(new PulseException(ErrorCode.UNAVAILABLE, "history unavailable")))
         .compose(m -> {
-          metrics.published();
+          metrics.published(key);
           return bridge.publish(m).map(m);
         });
   }
@@ -71,6 +87,13 @@ public final class Publisher {
   public void checkSize(String json) {
     // length in chars is a lower bound of the UTF-8 size: cheap first check, exact one after
     if (json.length() > config.limits().maxPublishBytes() || utf8Length(json) > config.limits().maxPublishBytes()) {
+      throw tooLarge();
+    }
+  }
+
+  /** Refuses a binary payload over {@code limits.maxPublishBytes}. */
+  public void checkSize(byte[] bytes) {
+    if (bytes.length > config.limits().maxPublishBytes()) {
       throw tooLarge();
     }
   }

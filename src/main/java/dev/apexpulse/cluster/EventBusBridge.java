@@ -37,6 +37,7 @@ public final class EventBusBridge implements Bridge {
   static final long[] CATCH_UP_MILLIS = {500, 2000};
   private static final byte MESSAGE = 1;
   private static final byte EVENT = 2;
+  private static final byte BINARY_MESSAGE = 3;
 
   private final Vertx vertx;
   private final EventBus eventBus;
@@ -127,7 +128,7 @@ public final class EventBusBridge implements Bridge {
   private void receive(ChannelKey key, Buffer body) {
     try {
       byte kind = body.getByte(0);
-      if (kind == MESSAGE) {
+      if (kind == MESSAGE || kind == BINARY_MESSAGE) {
         hub.deliver(decode(key, body));
       } else if (kind == EVENT) {
         hub.deliverEvent(key, body.getString(1, body.length(), "UTF-8"));
@@ -139,13 +140,14 @@ public final class EventBusBridge implements Bridge {
     }
   }
 
-  // kind 1, offset, publishedAt, epoch (short length + UTF-8), from (int length, -1 none), data (rest)
+  // kind (1 JSON, 3 binary), offset, publishedAt, epoch (short length + UTF-8), from (int length,
+  // -1 none), payload (rest: the JSON text in UTF-8, or the raw bytes)
   static Buffer encode(Message m) {
     byte[] epoch = m.epoch().getBytes(StandardCharsets.UTF_8);
     byte[] from = m.from() == null ? null : m.from().getBytes(StandardCharsets.UTF_8);
-    byte[] data = m.data().getBytes(StandardCharsets.UTF_8);
+    byte[] data = m.binary() ? m.bytes() : m.data().getBytes(StandardCharsets.UTF_8);
     Buffer b = Buffer.buffer(1 + 8 + 8 + 2 + epoch.length + 4 + (from == null ? 0 : from.length) + data.length)
-        .appendByte(MESSAGE).appendLong(m.offset()).appendLong(m.publishedAt())
+        .appendByte(m.binary() ? BINARY_MESSAGE : MESSAGE).appendLong(m.offset()).appendLong(m.publishedAt())
         .appendShort((short) epoch.length).appendBytes(epoch)
         .appendInt(from == null ? -1 : from.length);
     if (from != null) {
@@ -170,6 +172,9 @@ public final class EventBusBridge implements Bridge {
     if (fl >= 0) {
       from = b.getString(at, at + fl, "UTF-8");
       at += fl;
+    }
+    if (b.getByte(0) == BINARY_MESSAGE) {
+      return Message.of(key, offset, epoch, null, b.getBytes(at, b.length()), from, publishedAt);
     }
     return new Message(key, offset, epoch, b.getString(at, b.length(), "UTF-8"), from, publishedAt);
   }

@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,7 +53,10 @@ public final class HazelcastHistory implements History {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** Hazelcast's limit for one readMany. */
   private static final int MAX_BATCH = 1000;
+  /** Stored record of a JSON message. */
   private static final byte VERSION = 1;
+  /** Stored record of a binary message: the same layout, the payload is the raw bytes. */
+  private static final byte VERSION_BINARY = 2;
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
@@ -104,12 +108,12 @@ public final class HazelcastHistory implements History {
   }
 
   @Override
-  public Future<Message> append(ChannelKey key, String data, String from) {
+  public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
     Context ctx = vertx.getOrCreateContext();
     long now = System.currentTimeMillis();
-    byte[] item = encode(now, from, data);
+    byte[] item = bytes == null ? encode(now, from, data) : encodeBinary(now, from, bytes);
     return channel(key).compose(ch -> Future.fromCompletionStage(ch.ring.addAsync(item, OverflowPolicy.OVERWRITE), ctx)
-        .map(seq -> new Message(key, seq + 1, ch.epoch, data, from, now)));
+        .map(seq -> Message.of(key, seq + 1, ch.epoch, data, bytes, from, now)));
   }
 
   @Override
@@ -275,13 +279,21 @@ public final class HazelcastHistory implements History {
     }
   }
 
-  // ---- stored form: version, publishedAt, from (length -1 = none), data; no Java serialization ----
+  // ---- stored form: version (1 JSON, 2 binary), publishedAt, from (length -1 = none), payload (rest);
+  // no Java serialization ----
 
   static byte[] encode(long publishedAt, String from, String data) {
+    return record(VERSION, publishedAt, from, data.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static byte[] encodeBinary(long publishedAt, String from, byte[] bytes) {
+    return record(VERSION_BINARY, publishedAt, from, bytes);
+  }
+
+  private static byte[] record(byte version, long publishedAt, String from, byte[] d) {
     byte[] f = from == null ? null : from.getBytes(StandardCharsets.UTF_8);
-    byte[] d = data.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + (f == null ? 0 : f.length) + d.length);
-    b.put(VERSION).putLong(publishedAt).putInt(f == null ? -1 : f.length);
+    b.put(version).putLong(publishedAt).putInt(f == null ? -1 : f.length);
     if (f != null) {
       b.put(f);
     }
@@ -290,7 +302,8 @@ public final class HazelcastHistory implements History {
 
   static Message decode(ChannelKey key, long offset, String epoch, byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
-    if (b.get() != VERSION) {
+    byte version = b.get();
+    if (version != VERSION && version != VERSION_BINARY) {
       throw new IllegalStateException("unknown history record version in " + key);
     }
     long at = b.getLong();
@@ -299,6 +312,9 @@ public final class HazelcastHistory implements History {
     if (fl >= 0) {
       from = new String(bytes, b.position(), fl, StandardCharsets.UTF_8);
       b.position(b.position() + fl);
+    }
+    if (version == VERSION_BINARY) {
+      return Message.of(key, offset, epoch, null, Arrays.copyOfRange(bytes, b.position(), bytes.length), from, at);
     }
     String data = new String(bytes, b.position(), bytes.length - b.position(), StandardCharsets.UTF_8);
     return new Message(key, offset, epoch, data, from, at);

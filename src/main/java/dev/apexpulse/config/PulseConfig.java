@@ -23,6 +23,7 @@ public record PulseConfig(
     int drainGraceSeconds,
     int drainReadinessDelaySeconds,
     Map<String, AppConfig> apps,
+    AdminSettings admin,
     JsonObject raw) {
 
   public enum Mode { DEV, PRODUCTION }
@@ -42,6 +43,8 @@ public record PulseConfig(
   public record HistorySettings(int size, int ttlSeconds) {}
 
   private static final Pattern APP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  /** App ids starting with this are the gateway's own (the operator console's {@code __admin}). */
+  public static final String RESERVED_APP_PREFIX = "__";
 
   public static PulseConfig from(JsonObject json) {
     ConfigReader root = new ConfigReader(json, "");
@@ -93,6 +96,9 @@ public record PulseConfig(
       if (!APP_ID.matcher(id).matches()) {
         throw new ConfigException(appsSection.key(id), "app id must match [A-Za-z0-9_-]{1,64}");
       }
+      if (id.startsWith(RESERVED_APP_PREFIX)) {
+        throw new ConfigException(appsSection.key(id), "app ids starting with " + RESERVED_APP_PREFIX + " are reserved for the gateway");
+      }
       apps.put(id, AppConfig.from(id, appsSection.section(id), mode));
     }
 
@@ -108,6 +114,7 @@ public record PulseConfig(
         root.section("drain").integer("graceSeconds", 10, 0, 3600),
         root.section("drain").integer("readinessDelaySeconds", 0, 0, 600),
         Collections.unmodifiableMap(apps),
+        AdminSettings.from(root.section("admin"), mode, apps),
         json.copy());
   }
 

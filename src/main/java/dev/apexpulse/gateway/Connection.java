@@ -1,6 +1,9 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.admin.AdminAccess;
+import dev.apexpulse.admin.AdminSocket;
+import dev.apexpulse.admin.ConsoleFeed;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
 import dev.apexpulse.auth.OriginPolicy;
@@ -18,6 +21,7 @@ import dev.apexpulse.presence.PresenceChange;
 import dev.apexpulse.schedule.ScheduleVerticle;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -76,7 +80,10 @@ final class Connection {
   private int unflushedBytes;
   private boolean flushPending;
   long lastReadNanos = System.nanoTime();
+  private final long connectedAtMillis = System.currentTimeMillis();
   private boolean closed;
+  /** Set while this (console) socket is subscribed to the console feed. */
+  private AdminSocket console;
 
   Connection(String id, ServerWebSocket ws, Node node, Shard shard, GatewayVerticle owner, String origin) {
     this.id = id;
@@ -164,7 +171,7 @@ final class Connection {
       overLimitInARow = 0;
       return true;
     }
-    node.metrics().error(ErrorCode.RATE_LIMITED);
+    node.metrics().error(ErrorCode.RATE_LIMITED, id + ": frame rate limit");
     if (++overLimitInARow > node.config().limits().frameBurst()) {
       close(CloseCode.POLICY, "frame rate limit exceeded");
     } else {
@@ -214,6 +221,10 @@ final class Connection {
     if (identity == null) {
       throw new PulseException(ErrorCode.UNAUTHORIZED, "send an auth frame first");
     }
+    if (admin()) {
+      onConsoleFrame(t, frame, id);
+      return;
+    }
     switch (t) {
       case "subscribe" -> onSubscribe(frame, id);
       case "unsubscribe" -> onUnsubscribe(frame, id);
@@ -225,8 +236,58 @@ final class Connection {
     }
   }
 
-  private void onBinary(Buffer data) {
-    fail(null, ErrorCode.BAD_REQUEST, "binary frames are not supported");
+  /**
+   * A binary publish: version 1, channel length (uint16 BE), channel (UTF-8), request id in the
+   * offset field (uint64 BE), payload. Answered with a JSON ack or error carrying that id.
+   */
+  private void onBinary(Buffer frame) {
+    int length = frame.length();
+    if (length < Message.BINARY_FIXED_HEADER) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame shorter than its " + Message.BINARY_FIXED_HEADER + "-byte header");
+      return;
+    }
+    byte version = frame.getByte(0);
+    if (version != Message.BINARY_VERSION) {
+      fail(null, ErrorCode.BAD_REQUEST, "unsupported binary frame version " + (version & 0xff));
+      return;
+    }
+    int n = frame.getUnsignedShort(1);
+    if (length < Message.BINARY_FIXED_HEADER + n) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame truncated: header names a " + n + "-byte channel");
+      return;
+    }
+    long rawId = frame.getLong(3 + n);
+    Long id = rawId >= 0 ? rawId : null;
+    if (id == null) {
+      fail(null, ErrorCode.BAD_REQUEST, "binary frame id (offset field) out of range");
+      return;
+    }
+    String channelName;
+    try {
+      channelName = STRICT_UTF8.get().decode(ByteBuffer.wrap(frame.getBytes(3, 3 + n))).toString();
+    } catch (CharacterCodingException e) {
+      fail(id, ErrorCode.BAD_REQUEST, "binary frame channel is not valid UTF-8");
+      return;
+    }
+    try {
+      if (identity == null) {
+        throw new PulseException(ErrorCode.UNAUTHORIZED, "send an auth frame first");
+      }
+      ChannelKey key = node.publisher().key(identity.app(), channelName);
+      if (!identity.mayPublish(key.channel())) {
+        throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to publish to " + key.channel());
+      }
+      byte[] payload = frame.getBytes(Message.BINARY_FIXED_HEADER + n, length);
+      node.publisher().publishBinary(key.app(), key.channel(), payload, identity.user()).onComplete(ar -> {
+        if (ar.succeeded()) {
+          send(Frames.ack(id, ar.result().offset()));
+        } else {
+          replyFailure(id, ar.cause());
+        }
+      });
+    } catch (PulseException e) {
+      fail(id, e.code(), e.getMessage());
+    }
   }
 
   private void onException(Throwable e) {
@@ -242,6 +303,9 @@ final class Connection {
     }
     if (identity != null && identity.anonymous()) {
       throw new PulseException(ErrorCode.FORBIDDEN, "an anonymous connection cannot authenticate: reconnect with ?token=");
+    }
+    if (admin()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "a console connection cannot authenticate: reconnect with a new ticket");
     }
     node.tokens().verify(token, null).onComplete(ar -> {
       if (closed) {
@@ -446,7 +510,7 @@ final class Connection {
       return;
     }
     if (!writable()) {
-      node.metrics().slowConsumer();
+      node.metrics().slowConsumer(describe());
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return;
     }
@@ -469,7 +533,7 @@ final class Connection {
   }
 
   private void fail(Long id, ErrorCode code, String message) {
-    node.metrics().error(code);
+    node.metrics().error(code, (identity != null ? "app " + identity.app() + ", " : "") + this.id + ": " + message);
     send(Frames.error(id, code, message));
   }
 
@@ -478,17 +542,19 @@ final class Connection {
    * full (1013). Bypassing Vert.x's write queue saves a promise and a queue entry per delivery, and
    * leaves the flush to the shard, which coalesces a burst into one system call per socket.
    */
-  private boolean write(ByteBuf frame) {
+  private boolean write(ByteBuf frame, boolean binary) {
     if (closed) {
       return false;
     }
     if (!writable()) {
-      node.metrics().slowConsumer();
+      node.metrics().slowConsumer(describe());
       close(CloseCode.TRY_AGAIN_LATER, "too slow: outbound queue full");
       return false;
     }
     // the frame bytes are shared by every subscriber; each write gets its own read index over them
-    channel.write(new TextWebSocketFrame(true, 0, frame.duplicate()), channel.voidPromise());
+    ByteBuf view = frame.duplicate();
+    channel.write(binary ? new BinaryWebSocketFrame(true, 0, view) : new TextWebSocketFrame(true, 0, view),
+        channel.voidPromise());
     unflushedBytes += frame.readableBytes();
     if (unflushedBytes > FLUSH_THRESHOLD_BYTES) {
       // unflushed bytes count as queued: flush before they make a fast reader look slow
@@ -555,6 +621,10 @@ final class Connection {
     for (Subscription sub : new ArrayList<>(subscriptions.values())) {
       drop(sub);
     }
+    if (console != null && node.console() != null) {
+      node.console().feed().detach(console);
+      console = null;
+    }
     owner.forget(this);
   }
 
@@ -574,6 +644,54 @@ final class Connection {
 
   int subscriptionCount() {
     return subscriptions.size();
+  }
+
+  /** This socket for the operator console: no token, no secret. */
+  ConnectionInfo info() {
+    Identity who = identity;
+    return new ConnectionInfo(id, node.config().nodeId(), who == null ? null : who.app(),
+        who == null || who.anonymous() ? null : who.user(), admin() ? (console != null ? 1 : 0) : subscriptions.size(),
+        connectedAtMillis, admin());
+  }
+
+  private String describe() {
+    Identity who = identity;
+    return who == null ? id : "app " + who.app() + ", user " + (who.anonymous() ? "(anonymous)" : who.user()) + ", " + id;
+  }
+
+  // ---- operator console sockets (app __admin, opened with an admin ticket: see AdminAccess) ----
+
+  private boolean admin() {
+    return identity != null && AdminAccess.APP.equals(identity.app());
+  }
+
+  /** A console socket may only follow the console channel: it can publish nothing and see no app channel. */
+  private void onConsoleFrame(String type, JsonObject frame, Long id) {
+    switch (type) {
+      case "subscribe" -> {
+        if (!ConsoleFeed.CHANNEL.equals(frame.getValue("channel"))) {
+          throw new PulseException(ErrorCode.FORBIDDEN, "a console connection may only subscribe to " + ConsoleFeed.CHANNEL);
+        }
+        if (console != null) {
+          throw new PulseException(ErrorCode.BAD_REQUEST, "already subscribed to " + ConsoleFeed.CHANNEL);
+        }
+        if (node.console() == null) {
+          throw new PulseException(ErrorCode.UNAVAILABLE, "the operator console is not running on this node");
+        }
+        console = new AdminSocket(this.id, owner.context(), this::send);
+        node.console().feed().attach(console, id, frame.getValue("since"));
+      }
+      case "unsubscribe" -> {
+        if (console == null || !ConsoleFeed.CHANNEL.equals(frame.getValue("channel"))) {
+          throw new PulseException(ErrorCode.NOT_FOUND, "not subscribed to that channel");
+        }
+        node.console().feed().detach(console);
+        console = null;
+        send(Frames.unsubscribed(id, ConsoleFeed.CHANNEL));
+      }
+      case "ping" -> send(Frames.pong(id));
+      default -> throw new PulseException(ErrorCode.FORBIDDEN, "a console connection may only subscribe to " + ConsoleFeed.CHANNEL);
+    }
   }
 
   private static String abbreviate(String s) {
@@ -624,7 +742,7 @@ final class Connection {
     public boolean deliver(Message m) {
       if (pending != null) {
         if (pending.size() >= MAX_PENDING_PER_SUBSCRIPTION) {
-          node.metrics().slowConsumer();
+          node.metrics().slowConsumer(describe());
           close(CloseCode.TRY_AGAIN_LATER, "too slow: too many messages while subscribing");
           return false;
         }
@@ -635,13 +753,13 @@ final class Connection {
         return false;
       }
       lastOffset = m.offset();
-      return write(m.frame());
+      return write(m.frame(), m.binary());
     }
 
     @Override
     public void deliverEvent(ByteBuf frame) {
       if (pending == null && !removed) {
-        write(frame);
+        write(frame, false);
       }
     }
   }

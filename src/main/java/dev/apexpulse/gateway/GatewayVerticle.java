@@ -1,6 +1,7 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.admin.AdminAccess;
 import dev.apexpulse.api.ApiError;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.ChannelPattern;
@@ -9,6 +10,7 @@ import dev.apexpulse.auth.OriginPolicy;
 import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.config.AppConfig;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -62,7 +65,8 @@ public final class GatewayVerticle extends VerticleBase {
         .setPerFrameWebSocketCompressionSupported(node.config().http().compression())
         .setWebSocketClosingTimeout(5)
         // HTTP/1.1 only (WebSockets need it): without cleartext HTTP/2 detection, a connection is
-        // configured, and its request deadline armed, as soon as it is accepted (HttpDeadlines)
+        // configured, and its request deadline armed, as soon as it is accepted (HttpDeadlines);
+        // clients asking for an h2c upgrade (the JDK's does by default) simply stay on HTTP/1.1
         .setHttp2ClearTextEnabled(false)
         .setTcpNoDelay(true);
     long requestMillis = node.config().http().requestTimeoutSeconds() * 1000L;
@@ -100,6 +104,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
     String origin = req.getHeader("Origin");
     String token = req.getParam("token");
+    if (AdminAccess.looksLikeToken(token)) {
+      upgradeConsole(req, token, origin);
+      return;
+    }
     String appParam = req.getParam("app");
     AppConfig app = token == null && appParam != null ? node.config().app(appParam) : null;
     if (token == null && appParam != null && (app == null || app.anonymous().isEmpty())) {
@@ -136,6 +144,35 @@ public final class GatewayVerticle extends VerticleBase {
       }
       accept(req, who, refusal, origin);
     });
+  }
+
+  /**
+   * A console socket ({@code ?token=} an admin ticket, see {@link AdminAccess}): same-origin pages only
+   * (the console is served by the gateway itself), refused with 1008 like a bad app token otherwise.
+   */
+  private void upgradeConsole(HttpServerRequest req, String ticket, String origin) {
+    if (origin != null && !sameOrigin(origin, req.getHeader("Host"))) {
+      node.metrics().upgradeRefused("origin");
+      ApiError.send(req.response(), 403, ErrorCode.FORBIDDEN, "origin not allowed for the console");
+      return;
+    }
+    if (node.metrics().connections() >= node.config().limits().maxConnections()) {
+      node.metrics().upgradeRefused("limit");
+      ApiError.send(req.response(), 503, ErrorCode.LIMIT_EXCEEDED, "node is at its connection limit, try another");
+      return;
+    }
+    AdminAccess access = node.adminAccess();
+    Identity who = access == null ? null : access.verifyTicket(ticket, System.currentTimeMillis());
+    accept(req, who, who != null ? null : access == null ? "the operator console is disabled" : "console ticket invalid or expired", origin);
+  }
+
+  /** Whether a page's Origin is the host it asked (scheme aside: TLS may end at a proxy). */
+  static boolean sameOrigin(String origin, String host) {
+    if (host == null) {
+      return false;
+    }
+    int scheme = origin.indexOf("://");
+    return scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(host);
   }
 
   private void accept(HttpServerRequest req, Identity identity, String refusal, String origin) {
@@ -189,6 +226,40 @@ public final class GatewayVerticle extends VerticleBase {
     for (Connection c : new ArrayList<>(connections)) {
       c.heartbeat(now, silentLimit);
     }
+  }
+
+  /** This verticle's event loop (its sockets live there). */
+  public Context context() {
+    return context;
+  }
+
+  /** The sockets of this event loop, listed on it. */
+  public Future<List<ConnectionInfo>> connections() {
+    Promise<List<ConnectionInfo>> done = Promise.promise();
+    context.runOnContext(v -> {
+      List<ConnectionInfo> out = new ArrayList<>(connections.size());
+      for (Connection c : connections) {
+        out.add(c.info());
+      }
+      done.complete(out);
+    });
+    return done.future();
+  }
+
+  /** Closes the sockets that match (on this event loop) with the given code; completes with their number. */
+  public Future<Integer> disconnect(Predicate<ConnectionInfo> which, short code, String reason) {
+    Promise<Integer> done = Promise.promise();
+    context.runOnContext(v -> {
+      int n = 0;
+      for (Connection c : new ArrayList<>(connections)) {
+        if (which.test(c.info())) {
+          c.close(code, reason);
+          n++;
+        }
+      }
+      done.complete(n);
+    });
+    return done.future();
   }
 
   /** Closes every socket with 1012 in batches, so clients reconnect elsewhere without a stampede. */

@@ -13,8 +13,16 @@ import java.util.List;
  */
 public interface History {
 
-  /** Stores the message under the channel's next offset. */
-  Future<Message> append(ChannelKey key, String data, String from);
+  /**
+   * Stores the message under the channel's next offset: JSON text ({@code bytes} null) or a binary
+   * payload ({@code data} null), never both.
+   */
+  Future<Message> append(ChannelKey key, String data, byte[] bytes, String from);
+
+  /** Stores a JSON message under the channel's next offset. */
+  default Future<Message> append(ChannelKey key, String data, String from) {
+    return append(key, data, null, from);
+  }
 
   Future<Position> position(ChannelKey key);
 

@@ -45,14 +45,14 @@ public final class MemoryHistory implements History {
   }
 
   @Override
-  public Future<Message> append(ChannelKey key, String data, String from) {
+  public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
     long now = clock.getAsLong();
     Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, emptyEpoch(k)));
     synchronized (ring) {
       if (ring.removed) {
-        return append(key, data, from);
+        return append(key, data, bytes, from);
       }
-      Message m = new Message(key, ring.top + 1, ring.epoch, data, from, now);
+      Message m = Message.of(key, ring.top + 1, ring.epoch, data, bytes, from, now);
       ring.top = m.offset();
       ring.touched = now;
       if (size > 0) {

@@ -31,6 +31,8 @@ public final class PulseMetrics {
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final Map<String, Counter> closes = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
+  private final RecentEvents recent = new RecentEvents();
+  private final ChannelRates channelRates = new ChannelRates();
   private final Map<String, Counter> httpTimeouts = new ConcurrentHashMap<>();
 
   public PulseMetrics() {
@@ -87,6 +89,16 @@ public final class PulseMetrics {
     published.increment();
   }
 
+  /** A message published through this node, counted per channel too (the console's busiest channels). */
+  public void published(dev.apexpulse.channel.ChannelKey key) {
+    published.increment();
+    channelRates.published(key);
+  }
+
+  public ChannelRates channelRates() {
+    return channelRates;
+  }
+
   public void fanout() {
     fanouts.increment();
   }
@@ -99,11 +111,23 @@ public final class PulseMetrics {
   }
 
   public void error(ErrorCode code) {
+    error(code, null);
+  }
+
+  /** An error answered to a client; {@code detail} (the message it was told) is kept for the console. */
+  public void error(ErrorCode code, String detail) {
     errors.get(code).increment();
+    recent.record("error", code.wire(), detail);
   }
 
   public void slowConsumer() {
+    slowConsumer(null);
+  }
+
+  /** A connection closed with 1013 for not reading fast enough; {@code detail} names it for the console. */
+  public void slowConsumer(String detail) {
     slowConsumers.increment();
+    recent.record("slow_consumer", "1013", detail);
   }
 
   public void closed(int code) {
@@ -114,6 +138,46 @@ public final class PulseMetrics {
   public void upgradeRefused(String reason) {
     refusedUpgrades.computeIfAbsent(reason, r -> Counter.builder("pulse_upgrades_refused").tag("reason", r)
         .description("WebSocket upgrades refused before the handshake").register(registry)).increment();
+  }
+
+  // ---- read by the operator console (dev.apexpulse.admin) ----
+
+  public double publishedCount() {
+    return published.count();
+  }
+
+  public double deliveredCount() {
+    return delivered.count();
+  }
+
+  public Timer fanoutLatency() {
+    return fanoutLatency;
+  }
+
+  public double slowConsumerCount() {
+    return slowConsumers.count();
+  }
+
+  /** Errors answered so far, by wire code (only codes that occurred). */
+  public Map<String, Long> errorCounts() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    errors.forEach((code, c) -> {
+      if (c.count() > 0) {
+        out.put(code.wire(), (long) c.count());
+      }
+    });
+    return out;
+  }
+
+  /** Connections the server closed so far, by close code. */
+  public Map<String, Long> closeCounts() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    closes.forEach((code, c) -> out.put(code, (long) c.count()));
+    return out;
+  }
+
+  public RecentEvents recent() {
+    return recent;
   }
 
   /** An HTTP connection closed by a deadline: {@code request} (slowloris) or {@code idle} (kept alive, unused). */

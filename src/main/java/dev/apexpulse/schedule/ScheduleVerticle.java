@@ -193,9 +193,8 @@ public final class ScheduleVerticle extends VerticleBase {
     /** This node became the runner: continue from the state the previous runner left. */
     void acquired() {
       metrics.runner(cfg.name(), true);
-      if (cfg.triggerable()) {
-        triggers = vertx.eventBus().consumer(TRIGGER_PREFIX + cfg.name(), this::onTrigger);
-      }
+      // every job: the operator console runs any job now; clients only triggerable ones (Connection checks)
+      triggers = vertx.eventBus().consumer(TRIGGER_PREFIX + cfg.name(), this::onTrigger);
       runners.get(key(cfg.name())).otherwise((JsonObject) null).onComplete(ar -> {
         if (stopped) {
           return;
@@ -287,7 +286,8 @@ public final class ScheduleVerticle extends VerticleBase {
               return;
             }
             running = running.transform(previous -> run());
-            running.onComplete(next);
+            // recorded before the reply, so that whoever triggered sees this run in the job's state
+            running.transform(ar -> save().otherwiseEmpty()).onComplete(next);
           });
         });
       }
@@ -390,7 +390,7 @@ public final class ScheduleVerticle extends VerticleBase {
       }
     }
 
-    void save() {
+    Future<Void> save() {
       JsonObject s = new JsonObject()
           .put("runner", nodeId)
           .put("runs", runs)
@@ -402,7 +402,7 @@ public final class ScheduleVerticle extends VerticleBase {
           .put("lastErrorAt", text(lastErrorAt))
           .put("nextRun", text(nextRun))
           .put("lastHash", lastHash);
-      runners.put(key(cfg.name()), s).onFailure(e -> LOG.debug("cannot record the state of job {}: {}", cfg.name(), e.toString()));
+      return runners.put(key(cfg.name()), s).onFailure(e -> LOG.debug("cannot record the state of job {}: {}", cfg.name(), e.toString()));
     }
 
     JsonObject describe(JsonObject state) {

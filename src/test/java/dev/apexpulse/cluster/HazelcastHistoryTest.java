@@ -198,6 +198,33 @@ class HazelcastHistoryTest {
   }
 
   @Test
+  void binaryMessagesKeepTheirBytesInTheRingAndOnTheEventBus() {
+    ChannelKey k = key("h/binary");
+    byte[] payload = {0, (byte) 0xff, 0x7f, (byte) 0x80, 0};
+    Message stored = await(history.append(k, null, payload, "scott"));
+    assertThat(stored.binary()).isTrue();
+    Message json = await(history.append(k, "{\"n\":2}", null));
+    var replay = await(history.since(k, stored.offset() - 1, stored.epoch(), 10));
+    assertThat(replay.recovered()).isTrue();
+    assertThat(replay.messages()).hasSize(2);
+    assertThat(replay.messages().get(0).bytes()).isEqualTo(payload);
+    assertThat(replay.messages().get(0).data()).isNull();
+    assertThat(replay.messages().get(0).from()).isEqualTo("scott");
+    assertThat(replay.messages().get(1).data()).isEqualTo("{\"n\":2}");
+    assertThat(replay.messages().get(1).offset()).isEqualTo(json.offset());
+    Message empty = HazelcastHistory.decode(k, 3, "e", HazelcastHistory.encodeBinary(1, null, new byte[0]));
+    assertThat(empty.bytes()).isEmpty();
+
+    Message viaBus = EventBusBridge.decode(k, EventBusBridge.encode(stored));
+    assertThat(viaBus.bytes()).isEqualTo(payload);
+    assertThat(viaBus.offset()).isEqualTo(stored.offset());
+    assertThat(viaBus.frame().nioBuffer()).isEqualTo(stored.frame().nioBuffer());
+    Message jsonViaBus = EventBusBridge.decode(k, EventBusBridge.encode(json));
+    assertThat(jsonViaBus.binary()).isFalse();
+    assertThat(jsonViaBus.data()).isEqualTo("{\"n\":2}");
+  }
+
+  @Test
   void presenceReportsFirstJoinAndLastLeaveOfAUserAndCountsConnections() {
     ChannelKey k = key("p/room@1");
     var s1 = new dev.apexpulse.presence.ClientInfo("c-s1", "scott@example.com", "Scott");

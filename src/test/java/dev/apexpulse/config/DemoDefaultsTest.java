@@ -69,7 +69,8 @@ class DemoDefaultsTest {
     boolean h2 = db.getString("url", "").startsWith("jdbc:h2:");
     assertThat(names(dev.raw())).isEqualTo(h2 ? List.of("demo-orders", "demo-ticker") : List.of("demo-ticker"));
     JsonObject ticker = dev.raw().getJsonArray("jobs").getJsonObject(h2 ? 1 : 0);
-    assertThat(ticker).isEqualTo(new JsonObject().put("name", "demo-ticker").put("app", "100").put("channel", "demo/ticker").put("every", "1s"));
+    assertThat(ticker).isEqualTo(new JsonObject().put("name", "demo-ticker").put("app", "100").put("channel", "demo/ticker").put("every", "1s")
+        .put("triggerable", true));
 
     PulseConfig prod = ConfigLoader.load(vertx, Map.of("PULSE_MODE", "production", "PULSE_APP_100_SECRET",
         "prod-secret-0123456789-0123456789-abcdef", "PULSE_APP_100_API_KEY", "prod-api-key-0123456789")).await(10, TimeUnit.SECONDS);

@@ -117,7 +117,7 @@ class LifecycleTest {
         History real = super.history(vertx, config);
         return new History() {
           @Override
-          public Future<Message> append(ChannelKey key, String data, String from) {
+          public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
             return Future.failedFuture("history store down");
           }
 
@@ -163,8 +163,8 @@ class LifecycleTest {
         History real = super.history(vertx, config);
         return new History() {
           @Override
-          public Future<Message> append(ChannelKey key, String data, String from) {
-            return real.append(key, data, from);
+          public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
+            return real.append(key, data, bytes, from);
           }
 
           @Override

@@ -1,5 +1,6 @@
 package dev.apexpulse.gateway;
 
+import dev.apexpulse.support.Http;
 import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
@@ -74,11 +75,38 @@ class LimitsTest extends LiveNodeTest {
   }
 
   @Test
-  void binaryFramesAreBadRequests() {
+  void shortBinaryFramesAreBadRequests() {
     try (WsClient c = open()) {
       c.ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(new byte[] {0, 1, 2}));
       assertThat(c.next("error").getString("code")).isEqualTo("bad_request");
     }
+  }
+
+  @Test
+  void tooLargeBinaryPublishIsRefusedWithTooLargeAndItsId() {
+    try (WsClient c = open()) {
+      c.sendBinary(WsClient.encodeBinary("a/b", 77, new byte[2000]));
+      JsonObject reply = c.replyTo(77);
+      assertThat(reply.getString("type")).isEqualTo("error");
+      assertThat(reply.getString("code")).isEqualTo("too_large");
+      // exactly at the limit is fine
+      assertThat(c.publishBinary("a/b", new byte[1024]).getString("type")).isEqualTo("ack");
+    }
+  }
+
+  @Test
+  void binaryFrameOverMaxFrameBytesClosesWith1009() {
+    try (WsClient c = open()) {
+      c.sendBinary(WsClient.encodeBinary("a/b", 78, new byte[5000]));
+      assertThat(c.awaitClose()).isEqualTo((short) 1009);
+    }
+  }
+
+  @Test
+  void tooLargeBinaryHttpPublishIs413() {
+    Http.Response r = Http.postBytes(node.httpBase() + "/api/v1/apps/100/publish?channel=a/b", TestNode.API_KEY, new byte[1025]);
+    assertThat(r.status()).isEqualTo(413);
+    assertThat(r.errorCode()).isEqualTo("too_large");
   }
 
   @Test

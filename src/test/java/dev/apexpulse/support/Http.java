@@ -41,6 +41,16 @@ public final class Http {
     return send(b.build());
   }
 
+  /** POSTs raw bytes as {@code application/octet-stream}. */
+  public static Response postBytes(String url, String bearer, byte[] body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return send(b.build());
+  }
+
   private static Response send(HttpRequest r) {
     try {
       HttpResponse<String> res = CLIENT.send(r, HttpResponse.BodyHandlers.ofString());

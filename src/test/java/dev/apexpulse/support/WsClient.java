@@ -33,6 +33,8 @@ public final class WsClient implements AutoCloseable {
   private void attach(WebSocket socket) {
     ws = socket;
     socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    // binary frames join the same queue, in arrival order, as {"type":"message","binary":true,…}
+    socket.binaryMessageHandler(b -> frames.add(decodeBinary(b.getBytes())));
     socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
   }
 
@@ -84,6 +86,43 @@ public final class WsClient implements AutoCloseable {
 
   public void send(JsonObject frame) {
     ws.writeTextMessage(frame.encode());
+  }
+
+  /**
+   * A server binary frame as a queue entry: type message, binary true, channel, offset and the payload
+   * under {@code bytes} ({@link JsonObject#getBinary}). A frame that does not parse has type
+   * {@code bad_binary}.
+   */
+  public static JsonObject decodeBinary(byte[] f) {
+    if (f.length < 11 || f[0] != 1) {
+      return new JsonObject().put("type", "bad_binary").put("bytes", f);
+    }
+    int n = ((f[1] & 0xff) << 8) | (f[2] & 0xff);
+    if (f.length < 11 + n) {
+      return new JsonObject().put("type", "bad_binary").put("bytes", f);
+    }
+    long offset = java.nio.ByteBuffer.wrap(f, 3 + n, 8).getLong();
+    return new JsonObject().put("type", "message").put("binary", true)
+        .put("channel", new String(f, 3, n, java.nio.charset.StandardCharsets.UTF_8)).put("offset", offset)
+        .put("bytes", java.util.Arrays.copyOfRange(f, 11 + n, f.length));
+  }
+
+  /** The binary frame layout: version 1, channel length, channel, offset (the request id client → server), payload. */
+  public static byte[] encodeBinary(String channel, long offset, byte[] payload) {
+    byte[] ch = channel.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return java.nio.ByteBuffer.allocate(11 + ch.length + payload.length).put((byte) 1).putShort((short) ch.length)
+        .put(ch).putLong(offset).put(payload).array();
+  }
+
+  public void sendBinary(byte[] frame) {
+    ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(frame));
+  }
+
+  /** Publishes bytes in a binary frame with a fresh id and returns the JSON reply. */
+  public JsonObject publishBinary(String channel, byte[] payload) {
+    long id = ids.incrementAndGet() + 1000;
+    sendBinary(encodeBinary(channel, id, payload));
+    return replyTo(id);
   }
 
   public void sendText(String text) {

@@ -1,0 +1,536 @@
+package dev.apexpulse.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.zip.ZipFile;
+
+/**
+ * The benchmark: the gateway and the bare Vert.x baseline, each in its own process, measured in the
+ * same run with the same load generator (this process). See loadtest/README.md; run.sh runs it.
+ */
+public final class Bench {
+  private static final String APP = "100";
+  private static final String SECRET = "bench-secret-0123456789-0123456789-abcdef";
+  private static final String API_KEY = "bench-api-key-0123456789";
+
+  // ---- options ----
+  private final Map<String, String> opt = new HashMap<>();
+  private final boolean smoke;
+  private final Path out;
+  private final Path gatewayJar;
+  private final Path benchJar;
+  private final double stepSeconds;
+  private final int subs1k;
+  private final int subs10k;
+  private final int channels10k;
+  private final int memConns;
+  private final double[] rates1k;
+  private final double[] rates10k;
+  private final double moderateRate;
+  private final boolean jfr;
+  private final List<String> serverJvm;
+  private final String pad;
+
+  private final LoadGen gen;
+  private final List<Row> rows = new ArrayList<>();
+  private final Map<String, Map<String, Object>> summary = new LinkedHashMap<>();
+  private int nextStep = 1;
+  private String jfrReport;
+
+  /** One measured step. */
+  record Row(String server, String scenario, int subs, int channels, double rate, double achieved, long expected,
+             long delivered, long errors, int closes, double p50, double p99, double p999, double cpuMs,
+             double cpuUsPerMsg, double genCpuPct, boolean clean, double thresholdMs, String note) {
+    double deliveriesPerSec(double seconds) {
+      return delivered / seconds;
+    }
+  }
+
+  /** A running server under test: one process, or three clustered nodes. */
+  record Target(String name, List<ServerProcess> nodes, List<LoadGen.Endpoint> endpoints, String publishPath, String auth) {
+    long cpuTicks() {
+      return nodes.stream().mapToLong(ServerProcess::cpuTicks).sum();
+    }
+
+    void stop() {
+      nodes.forEach(ServerProcess::stop);
+    }
+  }
+
+  private Bench(String[] args) throws Exception {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("unknown argument " + a);
+      }
+      String key = a.substring(2);
+      boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
+      opt.put(key, flag ? "true" : args[++i]);
+    }
+    smoke = opt.containsKey("smoke");
+    out = Path.of(opt.getOrDefault("out", "target/bench")).toAbsolutePath();
+    Files.createDirectories(out);
+    // a private copy: a broad `pkill -f apex-pulse.jar` elsewhere on a shared machine must not hit it
+    Path jar = Path.of(opt.getOrDefault("gateway-jar", "target/apex-pulse.jar")).toAbsolutePath();
+    gatewayJar = out.resolve("gateway-under-test.jar");
+    if (Files.exists(jar)) {
+      Files.copy(jar, gatewayJar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    benchJar = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    stepSeconds = dbl("step-seconds", smoke ? 1 : 5);
+    subs1k = num("subs-1k", smoke ? 50 : 1000);
+    subs10k = num("subs-10k", smoke ? 200 : 10_000);
+    channels10k = num("channels-10k", smoke ? 20 : 1000);
+    memConns = num("mem-conns", smoke ? 100 : 19_500);
+    rates1k = list("rates-1k", smoke ? "20" : "25,50,100,200,400,800,1600");
+    rates10k = list("rates-10k", smoke ? "50" : "250,500,1000,2000,4000,8000,16000");
+    moderateRate = dbl("moderate-rate", smoke ? 20 : 100);
+    jfr = !smoke && !opt.containsKey("no-jfr");
+    serverJvm = Arrays.asList(opt.getOrDefault("server-jvm", "-Xms256m -Xmx2g").trim().split("\\s+"));
+    pad = "x".repeat(num("pad", 64));
+    gen = new LoadGen(num("client-threads", 2));
+  }
+
+  public static void main(String[] args) throws Exception {
+    Bench b = new Bench(args);
+    boolean ok;
+    try {
+      ok = b.run();
+    } finally {
+      b.gen.close();
+    }
+    System.exit(ok ? 0 : 1);
+  }
+
+  private boolean run() throws Exception {
+    System.out.printf("apex-pulse bench (%s): %d cores, steps of %.0f s; output in %s%n",
+        smoke ? "smoke" : "full", Runtime.getRuntime().availableProcessors(), stepSeconds, out);
+    if (!Files.exists(gatewayJar)) {
+      throw new IllegalStateException("the gateway jar is missing: mvn -B package -DskipTests first");
+    }
+    List<String> only = Arrays.asList(opt.getOrDefault("only", "gateway,baseline").split(","));
+    for (String server : List.of("gateway", "baseline")) {
+      if (only.contains(server)) {
+        measure(server);
+      }
+    }
+    String cluster = "skipped (run with --cluster)";
+    if (opt.containsKey("cluster")) {
+      cluster = clustered();
+    }
+    report(cluster);
+    if (smoke) {
+      // the smoke proves the harness works end to end: both servers delivered everything at the first step
+      boolean ok = rows.stream().filter(r -> r.note.isEmpty()).allMatch(r -> r.delivered == r.expected && r.errors == 0)
+          && !rows.isEmpty();
+      System.out.println(ok ? "bench smoke: OK" : "bench smoke: FAILED (messages lost or publish errors, see the table)");
+      return ok;
+    }
+    return true;
+  }
+
+  // ---- one server: start, memory, one channel, many channels, profile ----
+
+  private void measure(String server) throws Exception {
+    Target t = start(server, 1, "");
+    Map<String, Object> s = summary.computeIfAbsent(server, k -> new LinkedHashMap<>());
+    s.put("start_ms", t.nodes.get(0).startMillis);
+    System.out.printf("%n== %s: ready in %d ms (pid %d)%n", server, t.nodes.get(0).startMillis, t.nodes.get(0).pid());
+    try {
+      if (memConns > 0) {
+        memory(t, s);
+      }
+      stepped(t, "1 channel", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
+      if (jfr && server.equals("gateway")) {
+        profile(t);
+      }
+      gen.closeAll();
+      stepped(t, channels10k + " channels", subs10k, channels10k, rates10k, 1000, s, "clean_rate_10k");
+      gen.closeAll();
+    } finally {
+      t.stop();
+    }
+  }
+
+  private Target start(String server, int nodes, String clusterName) throws Exception {
+    List<ServerProcess> procs = new ArrayList<>();
+    List<LoadGen.Endpoint> eps = new ArrayList<>();
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      ports.add(ServerProcess.freePort());
+    }
+    StringJoiner members = new StringJoiner(",");
+    for (int i = 0; i < nodes; i++) {
+      members.add("127.0.0.1:" + (26701 + 20 * i));
+    }
+    for (int i = 0; i < nodes; i++) {
+      int port = ports.get(i);
+      List<String> cmd = new ArrayList<>();
+      cmd.add(ServerProcess.javaBin());
+      cmd.addAll(serverJvm);
+      Map<String, String> env = new HashMap<>();
+      if (server.equals("baseline")) {
+        cmd.addAll(List.of("-cp", benchJar.toString(), BaselineServer.class.getName(), Integer.toString(port)));
+      } else {
+        if (jfr) {
+          cmd.add("-XX:+FlightRecorder");
+        }
+        cmd.addAll(List.of("-jar", gatewayJar.toString()));
+        env.put("PULSE_MODE", "production");
+        env.put("PULSE_APP_100_SECRET", SECRET);
+        env.put("PULSE_APP_100_API_KEY", API_KEY);
+        env.put("PULSE_HTTP_HOST", "127.0.0.1");
+        env.put("PULSE_HTTP_PORT", Integer.toString(port));
+        env.put("PULSE_HTTP_DEMO", "false");
+        env.put("PULSE_LIMITS_MAX_CONNECTIONS", "25000");
+        env.put("PULSE_LIMITS_API_RATE", "1000000");
+        env.put("PULSE_LIMITS_API_BURST", "1000000");
+        if (nodes > 1) {
+          env.put("PULSE_CLUSTER_ENABLED", "true");
+          env.put("PULSE_CLUSTER_NAME", clusterName);
+          env.put("PULSE_CLUSTER_PORT", Integer.toString(26701 + 20 * i));
+          env.put("PULSE_CLUSTER_PORT_COUNT", "5");
+          env.put("PULSE_CLUSTER_MEMBERS", members.toString());
+          env.put("PULSE_NODE_ID", "n-bench" + i);
+        }
+      }
+      String name = server + (nodes > 1 ? "-" + i : "");
+      // each node in its own directory: its ./data (embedded database) must not be shared
+      Path dir = out.resolve(name);
+      Files.createDirectories(dir);
+      try {
+        procs.add(ServerProcess.start(name, cmd, env, port, server.equals("baseline") ? "/health" : "/health/ready",
+            dir.resolve(name + ".log"), Duration.ofSeconds(120)));
+      } catch (Exception e) {
+        procs.forEach(ServerProcess::stop);
+        throw e;
+      }
+      eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", !server.equals("baseline")));
+    }
+    boolean gateway = !server.equals("baseline");
+    return new Target(server, procs, eps, gateway ? "/api/v1/apps/" + APP + "/publish" : "/publish",
+        gateway ? "Bearer " + API_KEY : null);
+  }
+
+  private String token() {
+    long now = System.currentTimeMillis() / 1000;
+    String claims = "{\"sub\":\"bench\",\"app\":\"" + APP + "\",\"iat\":" + now + ",\"exp\":" + (now + 6 * 3600)
+        + ",\"sub_ch\":[\"bench/**\"],\"pub_ch\":[]}";
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    String input = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes()) + "." + b64.encodeToString(claims.getBytes());
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      return input + "." + b64.encodeToString(mac.doFinal(input.getBytes()));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** RSS per idle subscribed connection: RSS after a full GC, before and after opening them. */
+  private void memory(Target t, Map<String, Object> s) throws Exception {
+    ServerProcess p = t.nodes.get(0);
+    // a few connections and messages first, so classes loaded at first use are not counted per connection
+    gen.open(t.endpoints, 20, 20, "bench/warm", token(), 20);
+    gen.closeAll();
+    p.fullGc(!smoke);
+    long before = p.rssKb();
+    long t0 = System.nanoTime();
+    String failure = null;
+    try {
+      gen.open(t.endpoints, memConns, 1000, "bench/idle", token(), 256);
+    } catch (Exception e) {
+      failure = e.getMessage();
+    }
+    double openSeconds = (System.nanoTime() - t0) / 1e9;
+    int open = gen.socketCount();
+    Thread.sleep(2000);
+    p.fullGc(!smoke);
+    long after = p.rssKb();
+    double perConn = open == 0 ? Double.NaN : (after - before) * 1024.0 / open;
+    System.out.printf("   memory: %d idle subscribed connections (%.0f/s to open): RSS %d -> %d MiB, %.1f KB per connection%s%n",
+        open, open / openSeconds, before / 1024, after / 1024, perConn / 1000, failure == null ? "" : " (" + failure + ")");
+    s.put("mem_connections", open);
+    s.put("mem_rss_before_kb", before);
+    s.put("mem_rss_after_kb", after);
+    s.put("mem_bytes_per_conn", Math.round(perConn));
+    s.put("connect_per_s", Math.round(open / openSeconds));
+    if (failure != null) {
+      s.put("mem_failure", failure);
+    }
+    gen.closeAll();
+  }
+
+  /** Opens the subscribers, then publishes at each rate until a step is not clean. */
+  private void stepped(Target t, String scenario, int subs, int channels, double[] rates, double thresholdMs,
+                       Map<String, Object> s, String key) throws Exception {
+    String prefix = "bench/" + (channels == 1 ? "one" : "many") + "-" + Long.toString(System.nanoTime(), 36);
+    gen.open(t.endpoints, subs, channels, prefix, token(), 256);
+    System.out.printf("   %s: %d subscribers over %d channel(s) on %d node(s)%n", scenario, subs, channels, t.nodes.size());
+    Thread.sleep(1000);
+    // a warm-up step at the first rate (not in the table): the JIT compiles the fan-out path first
+    if (!smoke) {
+      step(t, scenario, subs, channels, prefix, rates[0], thresholdMs, "warm-up (not in the table)");
+    }
+    double best = 0;
+    for (double rate : rates) {
+      Row r = step(t, scenario, subs, channels, prefix, rate, thresholdMs, "");
+      if (!r.clean) {
+        break;
+      }
+      best = rate;
+    }
+    s.put(key, best);
+    s.put(key + "_subs", subs);
+    if (channels == 1 && rows.stream().noneMatch(r -> r.server.equals(t.name) && r.scenario.equals(scenario)
+        && r.rate == moderateRate && r.note.isEmpty())) {
+      // the latency figure is wanted at the moderate rate even when an earlier step was not clean
+      step(t, scenario, subs, channels, prefix, moderateRate, thresholdMs, "");
+    }
+  }
+
+  private Row step(Target t, String scenario, int subs, int channels, String prefix, double rate, double thresholdMs,
+                   String note) throws Exception {
+    int step = nextStep++;
+    int subsPerChannel = subs / channels;
+    int closes0 = gen.unexpectedCloses.get();
+    long cpu0 = t.cpuTicks();
+    long self0 = ServerProcess.cpuTicksOf(ProcessHandle.current().pid());
+    long wall0 = System.nanoTime();
+    LoadGen.Published pub = gen.publish(t.endpoints.get(0), t.publishPath, t.auth, prefix, channels, step, rate, stepSeconds, pad);
+    long expected = (pub.messages() - pub.errors()) * subsPerChannel;
+    // wait for late deliveries as long as they keep coming (at most 30 s): "lost" must mean lost
+    long drainUntil = System.nanoTime() + 30_000_000_000L;
+    long last = -1;
+    long lastChange = System.nanoTime();
+    while (System.nanoTime() < drainUntil) {
+      long d = gen.delivered(step);
+      if (d >= expected) {
+        break;
+      }
+      if (d != last) {
+        last = d;
+        lastChange = System.nanoTime();
+      } else if (System.nanoTime() - lastChange > 2_000_000_000L) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    double wall = (System.nanoTime() - wall0) / 1e9;
+    long cpuTicks = t.cpuTicks() - cpu0;
+    long selfTicks = ServerProcess.cpuTicksOf(ProcessHandle.current().pid()) - self0;
+    long delivered = gen.delivered(step);
+    Hist h = gen.latency(step);
+    int closes = gen.unexpectedCloses.get() - closes0;
+    double cpuMs = cpuTicks * 1000.0 / ServerProcess.CLK_TCK;
+    double achieved = pub.messages() / pub.seconds();
+    boolean clean = delivered == expected && pub.errors() == 0 && closes == 0 && h.quantileMillis(0.99) <= thresholdMs
+        && achieved >= 0.95 * rate;
+    Row r = new Row(t.name, scenario, subs, channels, rate, achieved, expected, delivered, pub.errors(), closes,
+        h.quantileMillis(0.5), h.quantileMillis(0.99), h.quantileMillis(0.999), cpuMs,
+        delivered == 0 ? Double.NaN : cpuMs * 1000 / delivered, selfTicks * 1000.0 / ServerProcess.CLK_TCK / 10 / wall,
+        clean, thresholdMs, note);
+    rows.add(r);
+    System.out.printf(Locale.ROOT, "   %-9s %6.0f msg/s (got %7.0f): %9d/%9d delivered (%8.0f/s), p50 %7.2f p99 %7.2f p999 %7.2f ms, "
+            + "server CPU %6.0f ms = %6.2f us/msg, generator %3.0f%% CPU, closes %d, errors %d%s%s%n",
+        t.name, rate, achieved, delivered, expected, delivered / stepSeconds, r.p50, r.p99, r.p999, cpuMs, r.cpuUsPerMsg,
+        r.genCpuPct, closes, pub.errors(), clean ? "  clean" : "  NOT CLEAN", pub.firstError() == null ? "" : " (" + pub.firstError() + ")");
+    return r;
+  }
+
+  /** One extra step on the 1,000-subscriber channel with a JFR recording (not in the table). */
+  private void profile(Target t) throws Exception {
+    ServerProcess p = t.nodes.get(0);
+    Object best = summary.get("gateway").get("clean_rate_1k");
+    double rate = best instanceof Double d && d > 0 ? d : moderateRate;
+    String prefix = "bench/one-profile";
+    gen.closeAll();
+    gen.open(t.endpoints, subs1k, 1, prefix, token(), 256);
+    Path file = out.resolve("gateway-1k.jfr");
+    Files.deleteIfExists(file);
+    p.jcmd("JFR.start", "name=bench", "settings=profile", "filename=" + file);
+    step(t, "1 channel", subs1k, 1, prefix, rate, 100, "JFR profile step (not in the table)");
+    p.jcmd("JFR.stop", "name=bench");
+    jfrReport = "JFR of the gateway, " + subs1k + " subscribers on one channel at " + rate + " msg/s:\n" + JfrHotspots.report(file, 15);
+    Files.writeString(out.resolve("jfr-hotspots.txt"), jfrReport);
+    System.out.println(jfrReport);
+  }
+
+  // ---- cluster ----
+
+  private String clustered() throws Exception {
+    try (ZipFile zip = new ZipFile(gatewayJar.toFile())) {
+      if (zip.getEntry("dev/apexpulse/cluster/ClusterEngines.class") == null) {
+        System.out.println("\n== cluster: pending: this gateway jar has no clustering (branch 'cluster' not merged)");
+        return "pending: gateway jar has no clustering";
+      }
+    }
+    long t0 = System.nanoTime();
+    Target t = start("gateway-cluster", 3, "bench-" + Long.toString(System.nanoTime(), 36));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    Map<String, Object> s = summary.computeIfAbsent("cluster", k -> new LinkedHashMap<>());
+    s.put("start_ms_3_nodes", ms);
+    s.put("start_ms_per_node", t.nodes.stream().map(n -> n.startMillis).toList());
+    System.out.printf("%n== cluster: 3 nodes ready in %d ms; publisher on node 0, subscribers on all%n", ms);
+    try {
+      Thread.sleep(3000); // let the event-bus subscriptions spread
+      stepped(t, "1 channel, 3 nodes", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
+      gen.closeAll();
+    } finally {
+      t.stop();
+    }
+    return "measured";
+  }
+
+  // ---- report ----
+
+  private void report(String cluster) throws Exception {
+    StringBuilder md = new StringBuilder();
+    md.append("| server | scenario | subs | rate msg/s | achieved | deliveries/s | delivered/expected | p50 ms | p99 ms | p999 ms | server CPU ms | CPU µs/delivery | clean |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (Row r : rows) {
+      if (!r.note.isEmpty()) {
+        continue;
+      }
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %.0f | %.0f | %d/%d | %.2f | %.2f | %.2f | %.0f | %.2f | %s |%n",
+          r.server, r.scenario, r.subs, r.rate, r.achieved, r.delivered / stepSeconds, r.delivered, r.expected, r.p50, r.p99,
+          r.p999, r.cpuMs, r.cpuUsPerMsg, r.clean ? "yes" : "**no**" + (r.closes > 0 ? " (" + r.closes + " closed)" : "")
+              + (r.p99 > r.thresholdMs ? " (p99)" : "") + (r.delivered < r.expected ? " (lost)" : "")));
+    }
+    Map<String, Object> ratios = new LinkedHashMap<>();
+    for (String sc : List.of("1 channel", channels10k + " channels")) {
+      String k = sc.equals("1 channel") ? "1k" : "10k";
+      // CPU per delivery at the highest rate both servers handled cleanly (same offered load)
+      double common = 0;
+      for (Row g : rows) {
+        if (g.server.equals("gateway") && g.scenario.equals(sc) && g.clean && g.note.isEmpty()) {
+          for (Row b : rows) {
+            if (b.server.equals("baseline") && b.scenario.equals(sc) && b.clean && b.rate == g.rate) {
+              common = Math.max(common, g.rate);
+            }
+          }
+        }
+      }
+      boolean bothClean = common > 0;
+      if (!bothClean) {
+        // no rate was clean for both: compare at the lowest rate both ran (same offered load), flagged
+        common = rows.stream().filter(r -> r.scenario.equals(sc) && r.server.equals("gateway") && r.note.isEmpty())
+            .mapToDouble(Row::rate).filter(r -> find("baseline", sc, r) != null).min().orElse(0);
+      }
+      Row g = find("gateway", sc, common);
+      Row b = find("baseline", sc, common);
+      if (g != null && b != null && !bothClean) {
+        ratios.put("cpu_per_delivery_" + k + "_not_clean", true);
+      }
+      if (g != null && b != null) {
+        ratios.put("cpu_per_delivery_" + k + "_rate", common);
+        ratios.put("cpu_us_per_delivery_" + k + "_gateway", round(g.cpuUsPerMsg));
+        ratios.put("cpu_us_per_delivery_" + k + "_baseline", round(b.cpuUsPerMsg));
+        ratios.put("cpu_per_delivery_" + k + "_ratio", round(g.cpuUsPerMsg / b.cpuUsPerMsg));
+      }
+      Object gr = summary.getOrDefault("gateway", Map.of()).get("clean_rate_" + k);
+      Object br = summary.getOrDefault("baseline", Map.of()).get("clean_rate_" + k);
+      if (gr instanceof Double gd && br instanceof Double bd && bd > 0) {
+        ratios.put("clean_rate_" + k + "_ratio", round(gd / bd));
+      }
+    }
+    Row mg = find("gateway", "1 channel", moderateRate);
+    Row mb = find("baseline", "1 channel", moderateRate);
+    Map<String, Object> latency = new LinkedHashMap<>();
+    if (mg != null) {
+      latency.put("gateway", Map.of("p50", round(mg.p50), "p99", round(mg.p99), "p999", round(mg.p999)));
+    }
+    if (mb != null) {
+      latency.put("baseline", Map.of("p50", round(mb.p50), "p99", round(mb.p99), "p999", round(mb.p999)));
+    }
+    // cluster against the single node: clean rate, and p99 at the highest rate both handled cleanly
+    Object cr = summary.getOrDefault("cluster", Map.of()).get("clean_rate_1k");
+    Object sr = summary.getOrDefault("gateway", Map.of()).get("clean_rate_1k");
+    if (cr instanceof Double c && sr instanceof Double g && g > 0) {
+      ratios.put("cluster_clean_rate_1k_vs_single", round(c / g));
+    }
+    for (Row c : rows) {
+      Row single = find("gateway", "1 channel", c.rate);
+      if (c.server.equals("gateway-cluster") && c.clean && single != null && single.clean) {
+        ratios.put("cluster_p99_minus_single_ms_at_" + (long) c.rate, round(c.p99 - single.p99));
+      }
+    }
+    Object gm = summary.getOrDefault("gateway", Map.of()).get("mem_bytes_per_conn");
+    Object bm = summary.getOrDefault("baseline", Map.of()).get("mem_bytes_per_conn");
+    if (gm instanceof Long a && bm instanceof Long c && c > 0) {
+      ratios.put("mem_per_conn_ratio", round((double) a / c));
+    }
+
+    StringBuilder text = new StringBuilder("\n").append(md).append('\n');
+    text.append(String.format(Locale.ROOT, "latency at %.0f msg/s to %d subscribers (publish -> delivery, ms): %s%n", moderateRate, subs1k, latency));
+    summary.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
+    text.append("ratios gateway/baseline: ").append(ratios).append('\n');
+    text.append("cluster: ").append(cluster).append('\n');
+    System.out.print(text);
+    Files.writeString(out.resolve("table.md"), md);
+
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("bench", "apex-pulse");
+    json.put("mode", smoke ? "smoke" : "full");
+    json.put("cores", Runtime.getRuntime().availableProcessors());
+    json.put("step_seconds", stepSeconds);
+    json.put("moderate_latency_ms", latency);
+    json.putAll(summary);
+    json.put("ratios", ratios);
+    json.put("cluster", cluster);
+    String line = toJson(json);
+    Files.writeString(out.resolve("result.json"), line + "\n");
+    System.out.println(line);
+  }
+
+  private Row find(String server, String scenario, double rate) {
+    return rows.stream().filter(r -> r.server.equals(server) && r.scenario.equals(scenario) && r.rate == rate && r.note.isEmpty())
+        .findFirst().orElse(null);
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private static String toJson(Object o) {
+    if (o instanceof Map<?, ?> m) {
+      StringJoiner j = new StringJoiner(",", "{", "}");
+      m.forEach((k, v) -> j.add("\"" + k + "\":" + toJson(v)));
+      return j.toString();
+    }
+    if (o instanceof List<?> l) {
+      StringJoiner j = new StringJoiner(",", "[", "]");
+      l.forEach(v -> j.add(toJson(v)));
+      return j.toString();
+    }
+    if (o instanceof Number n) {
+      double d = n.doubleValue();
+      return Double.isFinite(d) ? (d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : n.toString()) : "null";
+    }
+    if (o instanceof Boolean) {
+      return o.toString();
+    }
+    return "\"" + String.valueOf(o).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private int num(String k, int def) {
+    return Integer.parseInt(opt.getOrDefault(k, Integer.toString(def)));
+  }
+
+  private double dbl(String k, double def) {
+    return Double.parseDouble(opt.getOrDefault(k, Double.toString(def)));
+  }
+
+  private double[] list(String k, String def) {
+    return Arrays.stream(opt.getOrDefault(k, def).split(",")).mapToDouble(Double::parseDouble).toArray();
+  }
+}

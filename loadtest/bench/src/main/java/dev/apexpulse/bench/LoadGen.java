@@ -1,0 +1,327 @@
+package dev.apexpulse.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The load generator: WebSocket subscribers (Vert.x clients spread over source addresses 127.0.0.x)
+ * and an HTTP publisher on its own event loop. Message frames are scanned as bytes, not parsed: the
+ * generator shares the two cores with the server it measures.
+ */
+final class LoadGen implements AutoCloseable {
+  static final int MAX_STEPS = 128;
+  private static final int PER_SOURCE_ADDRESS = 5000;
+  private static final byte[] DATA_STEP = "\"data\":{\"s\":".getBytes();
+  private static final byte[] TS = ",\"ts\":".getBytes();
+
+  /** Where sockets go and how they subscribe. */
+  record Endpoint(String host, int port, String wsPathFor0, boolean gateway) { }
+
+  final Vertx clientVertx;
+  final Vertx publisherVertx;
+  private final List<WebSocketClient> clients = new ArrayList<>();
+  private final List<WebSocket> sockets = new ArrayList<>();
+  final AtomicInteger unexpectedCloses = new AtomicInteger();
+  private volatile boolean closing;
+  private final ConcurrentLinkedQueue<Stats> allStats = new ConcurrentLinkedQueue<>();
+  private final ThreadLocal<Stats> stats = ThreadLocal.withInitial(() -> {
+    Stats s = new Stats();
+    allStats.add(s);
+    return s;
+  });
+
+  /** Per event-loop thread counters: no sharing in the receive path. */
+  static final class Stats {
+    final long[] delivered = new long[MAX_STEPS];
+    final Hist[] latency = new Hist[MAX_STEPS];
+  }
+
+  LoadGen(int clientThreads) {
+    clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(clientThreads));
+    publisherVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+  }
+
+  private synchronized WebSocketClient client(int index) {
+    int source = index / PER_SOURCE_ADDRESS;
+    while (clients.size() <= source) {
+      String local = "127.0.0." + (clients.size() + 1);
+      clients.add(clientVertx.createWebSocketClient(new WebSocketClientOptions()
+          .setLocalAddress(local).setMaxConnections(1_000_000).setConnectTimeout(20_000)
+          .setTryUsePerMessageCompression(false).setTryUsePerFrameCompression(false)
+          .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20)));
+    }
+    return clients.get(source);
+  }
+
+  /**
+   * Opens {@code count} subscribers; subscriber i goes to endpoint i % endpoints and channel i %
+   * channels. Completes when every one got its subscribe reply.
+   */
+  void open(List<Endpoint> endpoints, int count, int channels, String prefix, String token, int inFlight) throws Exception {
+    AtomicInteger next = new AtomicInteger(sockets.size());
+    int end = sockets.size() + count;
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicLong lastError = new AtomicLong();
+    List<String> errors = new ArrayList<>();
+    Promise<Void> all = Promise.promise();
+    Runnable[] launch = new Runnable[1];
+    launch[0] = () -> {
+      int i = next.getAndIncrement();
+      if (i >= end) {
+        return;
+      }
+      Endpoint ep = endpoints.get(i % endpoints.size());
+      String channel = prefix + "/" + (i % channels);
+      String uri = ep.gateway() ? "/ws?token=" + token : "/ws?channel=" + channel;
+      Promise<Void> subscribed = Promise.promise();
+      client(i).connect(new WebSocketConnectOptions().setHost(ep.host()).setPort(ep.port()).setURI(uri).setAllowOriginHeader(false))
+          .onSuccess(ws -> {
+            synchronized (sockets) {
+              sockets.add(ws);
+            }
+            ws.handler(b -> onFrame(b, subscribed));
+            ws.closeHandler(v -> {
+              if (!closing) {
+                unexpectedCloses.incrementAndGet();
+              }
+            });
+            if (ep.gateway()) {
+              ws.writeTextMessage("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+            }
+          })
+          .onFailure(subscribed::tryFail);
+      subscribed.future().onComplete(ar -> {
+        if (ar.failed()) {
+          failed.incrementAndGet();
+          synchronized (errors) {
+            if (errors.size() < 5) {
+              errors.add(ar.cause().toString());
+            }
+          }
+        }
+        if (done.incrementAndGet() == count) {
+          all.tryComplete();
+        } else {
+          launch[0].run();
+        }
+      });
+    };
+    for (int k = 0; k < Math.min(inFlight, count); k++) {
+      clientVertx.runOnContext(v -> launch[0].run());
+    }
+    all.future().await(Math.max(60, count / 100), TimeUnit.SECONDS);
+    if (failed.get() > 0) {
+      throw new IllegalStateException(failed.get() + " of " + count + " subscribers failed: " + errors);
+    }
+  }
+
+  private void onFrame(Buffer b, Promise<Void> subscribed) {
+    // {"type":"message",… : byte 9 is 'm'; {"type":"subscribed",… : 's' then 'u'
+    if (b.length() < 12) {
+      return;
+    }
+    byte t = b.getByte(9);
+    if (t == 'm') {
+      int at = indexOf(b, DATA_STEP, 20);
+      if (at < 0) {
+        return;
+      }
+      int p = at + DATA_STEP.length;
+      int step = 0;
+      byte c;
+      while ((c = b.getByte(p)) >= '0' && c <= '9') {
+        step = step * 10 + (c - '0');
+        p++;
+      }
+      long ts = 0;
+      if (indexAt(b, TS, p)) {
+        p += TS.length;
+        while ((c = b.getByte(p)) >= '0' && c <= '9') {
+          ts = ts * 10 + (c - '0');
+          p++;
+        }
+      }
+      if (step >= MAX_STEPS) {
+        return;
+      }
+      Stats s = stats.get();
+      s.delivered[step]++;
+      Hist h = s.latency[step];
+      if (h == null) {
+        h = s.latency[step] = new Hist();
+      }
+      h.record((System.nanoTime() - ts) / 1000);
+    } else if (t == 's' && b.getByte(10) == 'u') {
+      subscribed.tryComplete();
+    } else if (t == 'e') {
+      subscribed.tryFail(b.toString());
+    }
+  }
+
+  private static int indexOf(Buffer b, byte[] pat, int from) {
+    int last = b.length() - pat.length;
+    for (int i = from; i <= last; i++) {
+      if (indexAt(b, pat, i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean indexAt(Buffer b, byte[] pat, int at) {
+    if (at + pat.length > b.length()) {
+      return false;
+    }
+    for (int j = 0; j < pat.length; j++) {
+      if (b.getByte(at + j) != pat[j]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  long delivered(int step) {
+    long n = 0;
+    for (Stats s : allStats) {
+      n += s.delivered[step];
+    }
+    return n;
+  }
+
+  Hist latency(int step) {
+    Hist h = new Hist();
+    for (Stats s : allStats) {
+      Hist x = s.latency[step];
+      if (x != null) {
+        h.add(x);
+      }
+    }
+    return h;
+  }
+
+  int socketCount() {
+    synchronized (sockets) {
+      return sockets.size();
+    }
+  }
+
+  /** Closes every subscriber (client side) and waits a moment for the closes to go out. */
+  void closeAll() throws InterruptedException {
+    closing = true;
+    List<WebSocket> all;
+    synchronized (sockets) {
+      all = new ArrayList<>(sockets);
+      sockets.clear();
+    }
+    for (WebSocket ws : all) {
+      ws.close();
+    }
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (System.currentTimeMillis() < deadline && all.stream().anyMatch(ws -> !ws.isClosed())) {
+      Thread.sleep(100);
+    }
+    Thread.sleep(500);
+    closing = false;
+  }
+
+  /** What one publishing step did. */
+  record Published(long messages, long errors, double seconds, String firstError) { }
+
+  /**
+   * Publishes {@code rate} messages per second for {@code seconds}, round-robin over the channels,
+   * in HTTP batches every 10 ms; data carries the step number and the send time for the receivers.
+   */
+  Published publish(Endpoint ep, String path, String auth, String prefix, int channels, int step, double rate,
+                    double seconds, String pad) throws Exception {
+    HttpClient http = publisherVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+        .setDefaultHost(ep.host()).setDefaultPort(ep.port()), new PoolOptions().setHttp1MaxSize(8));
+    Promise<Published> result = Promise.promise();
+    publisherVertx.runOnContext(v -> {
+      long t0 = System.nanoTime();
+      long[] sent = {0, 0, 0}; // messages, errors, in flight
+      int[] nextChannel = {0};
+      String[] firstError = {null};
+      long[] timer = {0};
+      timer[0] = publisherVertx.setPeriodic(10, id -> {
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        boolean over = elapsed >= seconds;
+        if (!over && sent[2] < 32) {
+          long due = (long) (rate * elapsed) - sent[0];
+          while (due > 0 && sent[2] < 32) {
+            int n = (int) Math.min(due, 1000);
+            StringBuilder body = new StringBuilder(n * (pad.length() + 90) + 20).append("{\"messages\":[");
+            long now = System.nanoTime();
+            for (int k = 0; k < n; k++) {
+              if (k > 0) {
+                body.append(',');
+              }
+              body.append("{\"channel\":\"").append(prefix).append('/').append(nextChannel[0]).append("\",\"data\":{\"s\":")
+                  .append(step).append(",\"ts\":").append(now).append(",\"seq\":").append(sent[0] + k)
+                  .append(",\"pad\":\"").append(pad).append("\"}}");
+              nextChannel[0] = (nextChannel[0] + 1) % channels;
+            }
+            body.append("]}");
+            sent[0] += n;
+            due -= n;
+            sent[2]++;
+            RequestOptions ro = new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+                .putHeader("Content-Type", "application/json");
+            if (auth != null) {
+              ro.putHeader("Authorization", auth);
+            }
+            http.request(ro).compose(req -> req.send(body.toString())).compose(resp -> resp.body().map(b -> {
+              if (resp.statusCode() != 200) {
+                throw new IllegalStateException("HTTP " + resp.statusCode() + ": " + b);
+              }
+              return b;
+            })).onComplete(ar -> {
+              sent[2]--;
+              if (ar.failed()) {
+                sent[1] += n;
+                if (firstError[0] == null) {
+                  firstError[0] = ar.cause().getMessage();
+                }
+              }
+            });
+          }
+        }
+        if (over && sent[2] == 0) {
+          publisherVertx.cancelTimer(timer[0]);
+          result.complete(new Published(sent[0], sent[1], (System.nanoTime() - t0) / 1e9, firstError[0]));
+        }
+      });
+    });
+    try {
+      return result.future().await((long) seconds + 60, TimeUnit.SECONDS);
+    } finally {
+      http.close();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    closeAll();
+    clientVertx.close().await(20, TimeUnit.SECONDS);
+    publisherVertx.close().await(20, TimeUnit.SECONDS);
+  }
+}
