@@ -52,6 +52,9 @@ final class FrameGenerator {
     if (roll < 20) {
       return List.of(new Binary(bytes(r.nextInt(0, 200)), r.nextInt(10) == 0 ? r.nextInt(2, 5) : 1));
     }
+    if (roll < 40) {
+      return List.of(new Binary(binaryPublish(), r.nextInt(10) == 0 ? r.nextInt(2, 5) : 1));
+    }
     if (roll < 30) {
       return List.of(new Ping(bytes(r.nextInt(0, 126))));
     }
@@ -83,6 +86,30 @@ final class FrameGenerator {
     int fragments = r.nextInt(8) == 0 ? r.nextInt(2, 6) : 1;
     int pings = fragments > 1 && r.nextInt(3) == 0 ? r.nextInt(1, 3) : 0;
     return new Text(t, fragments, pings);
+  }
+
+  /** A binary publish frame, mostly well formed, sometimes with a bad version, length, channel or id. */
+  private byte[] binaryPublish() {
+    byte[] channel;
+    int roll = r.nextInt(10);
+    if (roll < 6) {
+      channel = utf8(r.nextInt(3) == 0 ? "fz/pub/b" + r.nextInt(3) : pick(pool));
+    } else if (roll < 8) {
+      channel = utf8(pick(new String[] {"", "a//b", "fz/%2F", "fz/\u0000", "fz/caf\u00e9", "x".repeat(300)}));
+    } else {
+      channel = new byte[] {'f', 'z', '/', (byte) 0xC3, 0x28}; // not UTF-8
+    }
+    int payload = r.nextInt(15) == 0 ? maxPublishBytes + r.nextInt(1, 200) : r.nextInt(0, 300);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(11 + channel.length + payload);
+    b.put((byte) (r.nextInt(20) == 0 ? 2 : 1));
+    int declared = r.nextInt(20) == 0 ? channel.length + r.nextInt(1, 50) + payload : channel.length;
+    b.putShort((short) declared);
+    b.put(channel);
+    b.putLong(r.nextInt(25) == 0 ? -ids++ : ids++); // a negative id: the uint64 is beyond int64
+    for (int i = 0; i < payload; i++) {
+      b.put((byte) r.nextInt(256));
+    }
+    return b.array();
   }
 
   private String request(String type) {

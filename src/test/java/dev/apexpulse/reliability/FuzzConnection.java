@@ -63,7 +63,7 @@ final class FuzzConnection implements AutoCloseable {
       remember(t.text());
     } else if (item instanceof FrameGenerator.Binary b) {
       fragments(FastWs.BINARY, b.data(), b.fragments(), 0);
-      expect(ProtocolOracle.binary());
+      expect(oracle.binary(b.data()));
       remember("<binary " + b.data().length + " bytes>");
     } else if (item instanceof FrameGenerator.Ping p) {
       ws.queue(FastWs.PING, true, p.payload());
@@ -150,8 +150,21 @@ final class FuzzConnection implements AutoCloseable {
       case FastWs.PING -> { } // a server heartbeat; answering is not needed while we keep sending
       case FastWs.CLOSE -> throw failure("server closed with " + f.closeCode() + " " + f.closeReason());
       case FastWs.TEXT -> onText(new JsonObject(f.text()));
+      case FastWs.BINARY -> onBinaryMessage(f.payload());
       default -> throw failure("unexpected frame opcode " + f.opcode());
     }
+  }
+
+  /** A binary message: version, channel length, channel, offset, payload (docs "Binary frames"). */
+  private void onBinaryMessage(byte[] b) {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+    if (b.length < 11 || buf.get() != 1) {
+      throw failure("malformed binary frame from the server: " + b.length + " bytes");
+    }
+    int n = buf.getShort() & 0xffff;
+    String channel = new String(b, 3, n, java.nio.charset.StandardCharsets.UTF_8);
+    long offset = java.nio.ByteBuffer.wrap(b, 3 + n, 8).getLong();
+    onText(new JsonObject().put("type", "message").put("channel", channel).put("offset", offset));
   }
 
   private void onText(JsonObject f) {

@@ -78,9 +78,40 @@ final class ProtocolOracle {
     this.tokens = tokens;
   }
 
-  /** A binary message: refused, no id, connection stays open. */
-  static Expected binary() {
-    return Expected.error(null, "bad_request");
+  /**
+   * A binary message (docs "Binary frames"): version 1, channel length (uint16), channel (UTF-8),
+   * request id (int64, in the offset field), payload. A header that cannot be read is refused
+   * without an id; otherwise it is a publish of the payload, answered with the id.
+   */
+  Expected binary(byte[] f) {
+    if (f.length < 11 || f[0] != 1) {
+      return Expected.error(null, "bad_request");
+    }
+    int n = ((f[1] & 0xff) << 8) | (f[2] & 0xff);
+    if (f.length < 11 + n) {
+      return Expected.error(null, "bad_request");
+    }
+    long id = java.nio.ByteBuffer.wrap(f, 3 + n, 8).getLong();
+    if (id < 0) {
+      return Expected.error(null, "bad_request"); // beyond the int64 range: no id to answer with
+    }
+    String name;
+    try {
+      name = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(f, 3, n)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return Expected.error(id, "bad_request");
+    }
+    String channel = channel(name);
+    if (channel == null) {
+      return Expected.error(id, "bad_request");
+    }
+    if (anonymous || !granted(pubGrants, channel)) {
+      return Expected.error(id, "forbidden");
+    }
+    if (f.length - 11 - n > maxPublishBytes) {
+      return Expected.error(id, "too_large");
+    }
+    return Expected.reply(id, "ack", null);
   }
 
   /** A text message (valid UTF-8, within the size limit), on an authenticated connection. */
