@@ -8,44 +8,53 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Copies everything written to System.err (where slf4j-simple logs, looking the stream up at every
- * write) into memory while it is installed, so a test can assert that the node logged no errors:
- * no ERROR line, no Vert.x "Unhandled exception", no "unexpected failure", no Netty leak report.
+ * Copies everything written to System.out and System.err (logback's console appender writes to
+ * System.out, looking the stream up at every write) into memory while it is installed, so a test can
+ * assert that the node logged no errors: no ERROR line, no Vert.x "Unhandled exception", no
+ * "unexpected failure", no Netty leak report. {@code LogCaptureTest} checks that it still sees the
+ * node's log lines.
  */
 public final class LogCapture implements AutoCloseable {
   private static final List<String> SUSPICIOUS = List.of(" ERROR ", "Unhandled exception", "unexpected failure",
       "exceptionCaught", "LEAK:", "OutOfMemoryError", "StackOverflowError");
   private static final int MAX_BYTES = 8 << 20;
 
-  private final PrintStream original;
+  private final PrintStream originalOut;
+  private final PrintStream originalErr;
   private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
   private boolean truncated;
 
   private LogCapture() {
-    this.original = System.err;
+    this.originalOut = System.out;
+    this.originalErr = System.err;
   }
 
   public static LogCapture install() {
     LogCapture c = new LogCapture();
-    System.setErr(new PrintStream(new OutputStream() {
+    System.setOut(c.tee(c.originalOut));
+    System.setErr(c.tee(c.originalErr));
+    return c;
+  }
+
+  private PrintStream tee(PrintStream original) {
+    return new PrintStream(new OutputStream() {
       @Override
       public void write(int b) {
-        c.original.write(b);
-        c.keep(new byte[] {(byte) b}, 0, 1);
+        original.write(b);
+        keep(new byte[] {(byte) b}, 0, 1);
       }
 
       @Override
       public void write(byte[] b, int off, int len) {
-        c.original.write(b, off, len);
-        c.keep(b, off, len);
+        original.write(b, off, len);
+        keep(b, off, len);
       }
 
       @Override
       public void flush() {
-        c.original.flush();
+        original.flush();
       }
-    }, true, StandardCharsets.UTF_8));
-    return c;
+    }, true, StandardCharsets.UTF_8);
   }
 
   private synchronized void keep(byte[] b, int off, int len) {
@@ -92,7 +101,9 @@ public final class LogCapture implements AutoCloseable {
 
   @Override
   public void close() {
+    System.out.flush();
     System.err.flush();
-    System.setErr(original);
+    System.setOut(originalOut);
+    System.setErr(originalErr);
   }
 }
