@@ -2,6 +2,7 @@ package dev.apexpulse.api;
 
 import dev.apexpulse.Node;
 import dev.apexpulse.auth.DevTokens;
+import dev.apexpulse.auth.OriginPolicy;
 import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
@@ -18,7 +19,8 @@ import java.util.List;
 
 /**
  * The demo pages on {@code /} and, in dev mode only, answered to loopback callers only:
- * {@code /dev/token} (tokens for apps whose secret was generated for this start) and
+ * {@code /dev/token} (tokens for apps whose secret was generated for this start; readable cross-origin
+ * by pages the app's Origin allow-list accepts, for a local page's tokenProvider) and
  * {@code /dev/orders} (the demo orders table, see {@link DemoOrders}).
  */
 final class DemoPage {
@@ -103,6 +105,12 @@ final class DemoPage {
     if (app == null || !app.generated()) {
       ApiError.send(ctx, ErrorCode.NOT_FOUND, "no dev secret for app " + appId);
       return;
+    }
+    // a page on another local origin (e.g. http://127.0.0.1:8000) may read the answer if it may open the socket
+    String origin = ctx.request().getHeader("Origin");
+    ctx.response().putHeader("Vary", "Origin");
+    if (origin != null && OriginPolicy.allowed(app.origins(), origin)) {
+      ctx.response().putHeader("Access-Control-Allow-Origin", origin);
     }
     String user = ctx.request().getParam("user", "dev");
     int ttl;

@@ -12,6 +12,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -25,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The demo orders table and its status trigger in H2: a status change queues exactly one outbox row for
- * user/&lt;owner&gt;, in the updating transaction; the /dev/orders endpoints exist in dev mode only.
+ * user/&lt;owner&gt;, in the updating transaction; the /dev/orders endpoints exist in dev mode only. Also
+ * /dev/token, the dev-mode token endpoint a local page's tokenProvider calls across origins.
  */
 @Timeout(60)
 class DemoOrdersTest {
@@ -171,6 +176,36 @@ class DemoOrdersTest {
     }
     try (TestNode production = TestNode.start()) {
       assertThat(Http.get(production.httpBase() + "/dev/orders", null).status()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void devTokenAnswersTheAppsAllowedOriginsWithCors() throws Exception {
+    JsonObject config = TestNode.config().put("mode", "dev");
+    config.getJsonObject("apps").put(TestNode.APP, new JsonObject() // no secret: dev mode generates one
+        .put("origins", new JsonArray().add("http://localhost:*").add("http://127.0.0.1:*").add("https://localhost:*")));
+    HttpClient http = HttpClient.newHttpClient();
+    try (TestNode node = TestNode.start(config)) {
+      String url = node.httpBase() + "/dev/token?user=alice";
+      // a tokenProvider on another local origin (a static server on :8000) may read the token
+      for (String origin : List.of("http://127.0.0.1:8000", "http://localhost:8000")) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Origin", origin).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(r.body()).getString("token")).isNotEmpty();
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(origin).hasValue(origin);
+        assertThat(r.headers().allValues("Vary")).contains("Origin");
+      }
+      // an origin the app does not accept gets the token (curl could too) but no CORS header: the browser hides it
+      for (String origin : List.of("http://[::1]:8000", "https://evil.example.com")) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Origin", origin).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
+        assertThat(r.headers().allValues("Vary")).contains("Origin");
+      }
+      HttpResponse<String> plain = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(plain.statusCode()).isEqualTo(200);
+      assertThat(plain.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
   }
 }
