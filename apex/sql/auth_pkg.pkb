@@ -111,13 +111,14 @@ create or replace package body auth_pkg as
   end base64url_encode;
 
   function build_payload(
-    p_app_id in varchar2,
-    p_user   in varchar2,
-    p_iat    in number,
-    p_exp    in number,
-    p_sub_ch in varchar2 default null,
-    p_pub_ch in varchar2 default null,
-    p_name   in varchar2 default null
+    p_app_id  in varchar2,
+    p_user    in varchar2,
+    p_iat     in number,
+    p_exp     in number,
+    p_sub_ch  in varchar2 default null,
+    p_pub_ch  in varchar2 default null,
+    p_name    in varchar2 default null,
+    p_trig_ch in varchar2 default null
   ) return varchar2 is
     l_json varchar2(32767);
   begin
@@ -140,6 +141,9 @@ create or replace package body auth_pkg as
     end if;
     if p_pub_ch is not null then
       l_json := l_json || ',"pub_ch":' || json_string_array(p_pub_ch);
+    end if;
+    if p_trig_ch is not null then
+      l_json := l_json || ',"trig":' || json_string_array(p_trig_ch);
     end if;
     return l_json || '}';
   end build_payload;
@@ -169,7 +173,8 @@ create or replace package body auth_pkg as
     p_ttl_seconds in pls_integer default 3600,
     p_name        in varchar2    default null,
     p_secret      in varchar2,
-    p_iat         in number      default null
+    p_iat         in number      default null,
+    p_trig_ch     in varchar2    default null
   ) return varchar2 is
     l_iat number := nvl(p_iat, unix_time);
   begin
@@ -178,13 +183,14 @@ create or replace package body auth_pkg as
     end if;
     return sign_payload(
              build_payload(
-               p_app_id => p_app_id,
-               p_user   => p_user,
-               p_iat    => l_iat,
-               p_exp    => l_iat + p_ttl_seconds,
-               p_sub_ch => p_sub_ch,
-               p_pub_ch => p_pub_ch,
-               p_name   => p_name),
+               p_app_id  => p_app_id,
+               p_user    => p_user,
+               p_iat     => l_iat,
+               p_exp     => l_iat + p_ttl_seconds,
+               p_sub_ch  => p_sub_ch,
+               p_pub_ch  => p_pub_ch,
+               p_name    => p_name,
+               p_trig_ch => p_trig_ch),
              p_secret);
   end generate_token;
 
@@ -194,7 +200,8 @@ create or replace package body auth_pkg as
     p_sub_ch      in varchar2    default null,
     p_pub_ch      in varchar2    default null,
     p_ttl_seconds in pls_integer default 3600,
-    p_name        in varchar2    default null
+    p_name        in varchar2    default null,
+    p_trig_ch     in varchar2    default null
   ) return varchar2 is
     l_secret pulse_app_secret.secret%type;
   begin
@@ -216,7 +223,8 @@ create or replace package body auth_pkg as
              p_pub_ch      => p_pub_ch,
              p_ttl_seconds => p_ttl_seconds,
              p_name        => p_name,
-             p_secret      => l_secret);
+             p_secret      => l_secret,
+             p_trig_ch     => p_trig_ch);
   end generate_token;
 end auth_pkg;
 /

@@ -15,11 +15,12 @@ create or replace package auth_pkg authid definer as
   -- known-answer vector apex/test-plsql/token-vector.json)
   --
   --   header        = {"alg":"HS256","typ":"JWT"}
-  --   payload       = {"sub":S,"app":S,"iat":N,"exp":N[,"name":S][,"sub_ch":A][,"pub_ch":A]}
+  --   payload       = {"sub":S,"app":S,"iat":N,"exp":N[,"name":S][,"sub_ch":A][,"pub_ch":A][,"trig":A]}
   --                   claims in exactly this order, compact JSON (no spaces);
   --                   "name" only when p_name is not null, "sub_ch" only when
   --                   p_sub_ch is not null, "pub_ch" only when p_pub_ch is not
-  --                   null (in Oracle '' is null: empty means absent).
+  --                   null, "trig" only when p_trig_ch is not null (in Oracle
+  --                   '' is null: empty means absent).
   --                   S  = JSON string, see json_string below;
   --                   N  = integer Unix seconds (UTC) in plain decimal digits;
   --                        iat = now (or p_iat), exp = iat + p_ttl_seconds;
@@ -52,7 +53,7 @@ create or replace package auth_pkg authid definer as
   --                   what JavaScript's JSON.stringify produces for a string.
   --
   -- The gateway verifies the token with the same secret (its UTF-8 bytes) and
-  -- reads sub/app/exp/iat/name/sub_ch/pub_ch (see shared ARCHITECTURE.md).
+  -- reads sub/app/exp/iat/name/sub_ch/pub_ch/trig (see shared ARCHITECTURE.md).
   --
   -- Errors
   --   -20002  invalid app id (must match [A-Za-z0-9_-]{1,64})
@@ -65,21 +66,25 @@ create or replace package auth_pkg authid definer as
   -- Token for p_user in app p_app_id, signed with the app's secret from
   -- pulse_app_secret. p_sub_ch / p_pub_ch: comma-separated channel patterns
   -- ('*' one segment, '**' the rest, '{sub}' the token's subject), e.g.
-  -- 'dashboard/**,user/{sub}'.
+  -- 'dashboard/**,user/{sub}'. p_trig_ch: comma-separated job names the
+  -- page may run with client.trigger ('*' matches any characters), e.g.
+  -- 'ticker,order-*'; null: no "trig" claim, no job may be triggered.
   function generate_token(
     p_app_id      in varchar2,
     p_user        in varchar2,
     p_sub_ch      in varchar2    default null,
     p_pub_ch      in varchar2    default null,
     p_ttl_seconds in pls_integer default 3600,
-    p_name        in varchar2    default null
+    p_name        in varchar2    default null,
+    p_trig_ch     in varchar2    default null
   ) return varchar2;
 
   -- Same token, signed with p_secret instead of the stored secret (no table
   -- access). p_secret has no default, so this overload is chosen only when
   -- p_secret is passed (best by name): calls without it resolve to the
   -- function above. p_iat fixes the issue time (Unix seconds, for tests);
-  -- null means now.
+  -- null means now. Pass p_secret by name: with seven positional arguments
+  -- both overloads would match.
   --   auth_pkg.generate_token(p_app_id => '100', p_user => 'SCOTT',
   --                           p_secret => l_secret, p_iat => 1700000000)
   function generate_token(
@@ -90,18 +95,20 @@ create or replace package auth_pkg authid definer as
     p_ttl_seconds in pls_integer default 3600,
     p_name        in varchar2    default null,
     p_secret      in varchar2,
-    p_iat         in number      default null
+    p_iat         in number      default null,
+    p_trig_ch     in varchar2    default null
   ) return varchar2;
 
   -- The payload JSON exactly as signed (see TOKEN FORMAT).
   function build_payload(
-    p_app_id in varchar2,
-    p_user   in varchar2,
-    p_iat    in number,
-    p_exp    in number,
-    p_sub_ch in varchar2 default null,
-    p_pub_ch in varchar2 default null,
-    p_name   in varchar2 default null
+    p_app_id  in varchar2,
+    p_user    in varchar2,
+    p_iat     in number,
+    p_exp     in number,
+    p_sub_ch  in varchar2 default null,
+    p_pub_ch  in varchar2 default null,
+    p_name    in varchar2 default null,
+    p_trig_ch in varchar2 default null
   ) return varchar2;
 
   -- header.payload.signature for a payload JSON text and a secret.

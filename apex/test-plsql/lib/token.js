@@ -70,7 +70,7 @@ function base64urlEncode(buf) {
 }
 
 // auth_pkg.build_payload
-function buildPayload({ appId, user, iat, exp, subCh = null, pubCh = null, name = null }) {
+function buildPayload({ appId, user, iat, exp, subCh = null, pubCh = null, name = null, trigCh = null }) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(appId || '')) throw new Error(`invalid app id ${appId}`);
   if (isNull(user)) throw new Error('user required');
   if (!Number.isInteger(iat) || !Number.isInteger(exp)) throw new Error('iat/exp must be integers');
@@ -78,6 +78,7 @@ function buildPayload({ appId, user, iat, exp, subCh = null, pubCh = null, name 
   if (!isNull(name)) json += `,"name":${jsonString(name)}`;
   if (!isNull(subCh)) json += `,"sub_ch":${jsonStringArray(subCh)}`;
   if (!isNull(pubCh)) json += `,"pub_ch":${jsonStringArray(pubCh)}`;
+  if (!isNull(trigCh)) json += `,"trig":${jsonStringArray(trigCh)}`;
   return `${json}}`;
 }
 
@@ -89,11 +90,11 @@ function signPayload(payload, secret) {
   return { signingInput, signature: base64urlEncode(mac), token: `${signingInput}.${base64urlEncode(mac)}` };
 }
 
-// auth_pkg.generate_token(..., p_secret => ..., p_iat => ...)
-function generateToken({ appId, user, subCh = null, pubCh = null, ttlSeconds = 3600, name = null, secret, iat }) {
+// auth_pkg.generate_token(..., p_secret => ..., p_iat => ..., p_trig_ch => ...)
+function generateToken({ appId, user, subCh = null, pubCh = null, ttlSeconds = 3600, name = null, secret, iat, trigCh = null }) {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new Error('ttl must be positive');
   if (ttlSeconds > 2147483647) throw new Error('p_ttl_seconds is a pls_integer (max 2147483647)');
-  const payload = buildPayload({ appId, user, iat, exp: iat + ttlSeconds, subCh, pubCh, name });
+  const payload = buildPayload({ appId, user, iat, exp: iat + ttlSeconds, subCh, pubCh, name, trigCh });
   return { payload, ...signPayload(payload, secret) };
 }
 

@@ -31,6 +31,7 @@ const INPUTS = {
   p_name: 'Scött "Tiger"',
   p_secret: 'apex-pulse-known-answer-secret-0123456789',
   p_iat: 1700000000,
+  p_trig_ch: 'ticker, report-*',
 };
 
 function computeVector() {
@@ -43,6 +44,7 @@ function computeVector() {
     name: INPUTS.p_name,
     secret: INPUTS.p_secret,
     iat: INPUTS.p_iat,
+    trigCh: INPUTS.p_trig_ch,
   });
   const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
   return {
@@ -53,7 +55,8 @@ function computeVector() {
     inputs: INPUTS,
     plsql: `auth_pkg.generate_token(p_app_id => ${q(INPUTS.p_app_id)}, p_user => ${q(INPUTS.p_user)}, `
       + `p_sub_ch => ${q(INPUTS.p_sub_ch)}, p_pub_ch => ${q(INPUTS.p_pub_ch)}, p_ttl_seconds => ${INPUTS.p_ttl_seconds}, `
-      + `p_name => ${q(INPUTS.p_name)}, p_secret => ${q(INPUTS.p_secret)}, p_iat => ${INPUTS.p_iat})`,
+      + `p_name => ${q(INPUTS.p_name)}, p_secret => ${q(INPUTS.p_secret)}, p_iat => ${INPUTS.p_iat}, `
+      + `p_trig_ch => ${q(INPUTS.p_trig_ch)})`,
     header: tok.HEADER,
     payload: r.payload,
     claims: JSON.parse(r.payload),
@@ -101,11 +104,13 @@ test('base64url from utl_encode output (CR LF every 64 chars, chunks of 12000 by
   assert.equal(tok.base64urlEncode(Buffer.from(tok.HEADER)), 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9');
 });
 
-test('payload: claim order sub, app, iat, exp, name, sub_ch, pub_ch; optional claims only when given', () => {
+test('payload: claim order sub, app, iat, exp, name, sub_ch, pub_ch, trig; optional claims only when given', () => {
   const base = { appId: '100', user: 'SCOTT', iat: 1700000000, exp: 1700003600 };
   assert.equal(tok.buildPayload(base), '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":1700003600}');
-  assert.equal(tok.buildPayload({ ...base, name: '', subCh: '', pubCh: null }),
+  assert.equal(tok.buildPayload({ ...base, name: '', subCh: '', pubCh: null, trigCh: '' }),
     '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":1700003600}');
+  assert.equal(tok.buildPayload({ ...base, trigCh: 'ticker, order-*' }),
+    '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":1700003600,"trig":["ticker","order-*"]}');
   assert.equal(tok.buildPayload({ ...base, pubCh: 'chat/**' }),
     '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":1700003600,"pub_ch":["chat/**"]}');
 });
@@ -128,11 +133,13 @@ test('the PL/SQL source builds the same text as lib/token.js', () => {
   assert.ok(spec.includes('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'));
   // claim keys, in order
   let at = 0;
-  for (const frag of [`'{"sub":'`, `',"app":'`, `',"iat":'`, `',"exp":'`, `',"name":'`, `',"sub_ch":'`, `',"pub_ch":'`]) {
+  for (const frag of [`'{"sub":'`, `',"app":'`, `',"iat":'`, `',"exp":'`, `',"name":'`, `',"sub_ch":'`, `',"pub_ch":'`, `',"trig":'`]) {
     const i = body.indexOf(frag, at);
     assert.ok(i > at, `auth_pkg.pkb: ${frag} missing or out of order`);
     at = i;
   }
+  // p_trig_ch reaches build_payload from both generate_token overloads
+  assert.equal((body.match(/p_trig_ch\s*=>\s*p_trig_ch/g) || []).length, 2, 'auth_pkg.pkb: p_trig_ch not passed on');
   // escaping steps, in order (backslash first)
   at = 0;
   for (const frag of [`'\\', '\\\\'`, `'"', '\\"'`, `chr(8), '\\b'`, `chr(12), '\\f'`, `chr(10), '\\n'`, `chr(13), '\\r'`, `chr(9), '\\t'`, `'\\u00'`]) {
@@ -174,8 +181,8 @@ test('known-answer vector apex/test-plsql/token-vector.json', () => {
   // independent checks of the vector itself
   assert.equal(vector.token, referenceJwt(vector.payload, vector.secret));
   assert.equal(vector.payload,
-    '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":3800000000,"name":"Scött \\"Tiger\\"","sub_ch":["dashboard/**","user/{sub}"],"pub_ch":["chat/**"]}');
-  assert.deepEqual(Object.keys(vector.claims), ['sub', 'app', 'iat', 'exp', 'name', 'sub_ch', 'pub_ch']);
+    '{"sub":"SCOTT","app":"100","iat":1700000000,"exp":3800000000,"name":"Scött \\"Tiger\\"","sub_ch":["dashboard/**","user/{sub}"],"pub_ch":["chat/**"],"trig":["ticker","report-*"]}');
+  assert.deepEqual(Object.keys(vector.claims), ['sub', 'app', 'iat', 'exp', 'name', 'sub_ch', 'pub_ch', 'trig']);
   assert.equal(vector.token, `${vector.signingInput}.${vector.signature}`);
   assert.ok(vector.exp > Date.UTC(2090, 0, 1) / 1000, 'the vector must stay valid for decades');
   assert.ok(vector.iat < Date.now() / 1000, 'iat must not be in the future');

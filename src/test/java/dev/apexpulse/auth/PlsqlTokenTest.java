@@ -50,6 +50,13 @@ class PlsqlTokenTest {
         .put("apiKey", "plsql-vector-api-key-0123456789")
         .put("origins", new JsonArray().add("http://localhost:*"))
         .put("presenceEvents", true));
+    // the vector's trig claim is ["ticker","report-*"]: the first two may be run, "cleanup" not
+    JsonArray jobs = new JsonArray();
+    for (String job : List.of("ticker", "report-daily", "cleanup")) {
+      jobs.add(new JsonObject().put("name", job).put("app", app).put("channel", "jobs/" + job).put("every", "1h")
+          .put("triggerable", true));
+    }
+    config.put("jobs", jobs);
     node = TestNode.start(config);
     vertx = Vertx.vertx();
   }
@@ -106,8 +113,9 @@ class PlsqlTokenTest {
     return s == null || s.isEmpty(); // Oracle: '' is null
   }
 
-  /** build_payload: sub, app, iat, exp, [name], [sub_ch], [pub_ch]; compact, in exactly this order. */
-  static String buildPayload(String app, String user, long iat, long exp, String subCh, String pubCh, String name) {
+  /** build_payload: sub, app, iat, exp, [name], [sub_ch], [pub_ch], [trig]; compact, in exactly this order. */
+  static String buildPayload(String app, String user, long iat, long exp, String subCh, String pubCh, String name,
+      String trigCh) {
     StringBuilder json = new StringBuilder()
         .append("{\"sub\":").append(jsonString(user))
         .append(",\"app\":").append(jsonString(app))
@@ -121,6 +129,9 @@ class PlsqlTokenTest {
     }
     if (!absent(pubCh)) {
       json.append(",\"pub_ch\":").append(jsonStringArray(pubCh));
+    }
+    if (!absent(trigCh)) {
+      json.append(",\"trig\":").append(jsonStringArray(trigCh));
     }
     return json.append('}').toString();
   }
@@ -145,7 +156,7 @@ class PlsqlTokenTest {
     JsonObject in = vector.getJsonObject("inputs");
     long iat = in.getLong("p_iat");
     String payload = buildPayload(in.getString("p_app_id"), in.getString("p_user"), iat, iat + in.getLong("p_ttl_seconds"),
-        in.getString("p_sub_ch"), in.getString("p_pub_ch"), in.getString("p_name"));
+        in.getString("p_sub_ch"), in.getString("p_pub_ch"), in.getString("p_name"), in.getString("p_trig_ch"));
     String input = signingInput(payload);
     return new String[] {payload, input, input + "." + hmac(input, in.getString("p_secret"))};
   }
@@ -170,10 +181,11 @@ class PlsqlTokenTest {
     JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(vector.getString("token").split("\\.")[1]),
         StandardCharsets.UTF_8));
     assertThat(claims.getString("name")).isEqualTo("Scött \"Tiger\"");
-    assertThat(claims.fieldNames()).containsExactly("sub", "app", "iat", "exp", "name", "sub_ch", "pub_ch");
+    assertThat(claims.fieldNames()).containsExactly("sub", "app", "iat", "exp", "name", "sub_ch", "pub_ch", "trig");
     assertThat(claims.getLong("iat")).isEqualTo(1_700_000_000L);
     assertThat(claims.getLong("exp")).isEqualTo(3_800_000_000L); // in 2090
     assertThat(claims.getJsonArray("sub_ch")).containsExactly("dashboard/**", "user/{sub}");
+    assertThat(claims.getJsonArray("trig")).containsExactly("ticker", "report-*");
     assertThat(claims).isEqualTo(vector.getJsonObject("claims"));
   }
 
@@ -182,7 +194,7 @@ class PlsqlTokenTest {
     assertThat(jsonString("a\\b\"c\u0001\u001f\u007fé\n")).isEqualTo("\"a\\\\b\\\"c\\u0001\\u001f\u007fé\\n\"");
     assertThat(jsonStringArray(" a ,, \tb\r\n,")).isEqualTo("[\"a\",\"b\"]");
     assertThat(jsonStringArray(" , ")).isEqualTo("[]");
-    assertThat(buildPayload("100", "U", 1, 2, "", null, "")).isEqualTo("{\"sub\":\"U\",\"app\":\"100\",\"iat\":1,\"exp\":2}");
+    assertThat(buildPayload("100", "U", 1, 2, "", null, "", "")).isEqualTo("{\"sub\":\"U\",\"app\":\"100\",\"iat\":1,\"exp\":2}");
   }
 
   // ---- the gateway accepts it
@@ -219,6 +231,19 @@ class PlsqlTokenTest {
       JsonObject m = c.next("message");
       assertThat(m.getString("channel")).isEqualTo("user/SCOTT");
       assertThat(m.getJsonObject("data")).isEqualTo(new JsonObject().put("order", 1));
+    }
+  }
+
+  @Test
+  void gatewayRunsTheJobsTheTrigClaimNames() {
+    try (WsClient c = WsClient.connect(vertx, node.wsUrl("token=" + vector.getString("token")))) {
+      c.next("welcome");
+      for (String job : List.of("ticker", "report-daily")) { // "ticker" exactly, "report-*" as a glob
+        JsonObject reply = c.request(new JsonObject().put("type", "trigger").put("job", job));
+        assertThat(reply.getString("type")).as(job).isEqualTo("ack");
+      }
+      JsonObject refused = c.request(new JsonObject().put("type", "trigger").put("job", "cleanup"));
+      assertThat(refused.getString("code")).isEqualTo("forbidden");
     }
   }
 
