@@ -197,6 +197,12 @@ public final class LocalHub {
       if (next >= 0 && m.offset() < next) {
         return;
       }
+      if (m.offset() == next && held.isEmpty()) {
+        // the usual case, in order with nothing held: no detour through the map
+        dispatch(m);
+        next++;
+        return;
+      }
       held.put(m.offset(), m);
       if (next >= 0) {
         drain();

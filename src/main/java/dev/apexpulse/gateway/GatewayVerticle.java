@@ -68,8 +68,6 @@ public final class GatewayVerticle extends VerticleBase {
         // configured, and its request deadline armed, as soon as it is accepted (HttpDeadlines);
         // clients asking for an h2c upgrade (the JDK's does by default) simply stay on HTTP/1.1
         .setHttp2ClearTextEnabled(false)
-        // every write happens on the connection's event loop: no multi-producer queue per connection
-        .setStrictThreadMode(true)
         .setTcpNoDelay(true);
     long requestMillis = node.config().http().requestTimeoutSeconds() * 1000L;
     long idleMillis = node.config().http().idleTimeoutSeconds() * 1000L;
@@ -185,7 +183,7 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.debug("upgrade failed: {}", ar.cause().toString());
         return;
       }
-      DirectWriteQueue.install(ar.result());
+      DirectWriteQueue.install(ar.result(), req.connection());
       Connection c = new Connection("c-" + node.config().nodeId() + "-" + CONNECTION_IDS.incrementAndGet(),
           ar.result(), node, shard, this, origin);
       connections.add(c);

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The direct write queue reaches the socket (this fails when a Vert.x upgrade moves what it relies on)
+ * The direct write queue reaches both connections of an upgraded socket (this fails when a Vert.x upgrade moves what it relies on)
  * and the socket keeps working with it: ordered delivery through backpressure, then a clean close.
  */
 @Timeout(60)
@@ -33,13 +33,13 @@ class DirectWriteQueueTest {
       CompletableFuture<String> queueAfterInstall = new CompletableFuture<>();
       String block = "x".repeat(1000);
       int count = 3000; // 3 MB: well past the write-buffer high water mark, so the writes wait for the reader
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
-              .setStrictThreadMode(true))
-          .webSocketHandler(ws -> {
-            boolean installed = DirectWriteQueue.install(ws);
-            queueAfterInstall.complete(installed + " " + queueClass(ws));
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
+          .requestHandler(req -> req.toWebSocket().onSuccess(ws -> {
+            int installed = DirectWriteQueue.install(ws, req.connection());
+            queueAfterInstall.complete(installed + " " + queueClass(connectionOf(ws)) + " "
+                + queueClass((VertxConnection) req.connection()));
             writeFrom(ws, 0, count, block);
-          });
+          }));
       server.listen().await(10, TimeUnit.SECONDS);
 
       WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions());
@@ -50,7 +50,7 @@ class DirectWriteQueueTest {
       socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
       socket.connect(server.actualPort(), "127.0.0.1", "/ws").await(10, TimeUnit.SECONDS);
 
-      assertThat(queueAfterInstall.get(10, TimeUnit.SECONDS)).isEqualTo("true DirectOutboundMessageQueue");
+      assertThat(queueAfterInstall.get(10, TimeUnit.SECONDS)).isEqualTo("2 DirectOutboundMessageQueue DirectOutboundMessageQueue");
       assertThat(closed.get(30, TimeUnit.SECONDS)).isEqualTo((short) 1000);
       assertThat(received).hasSize(count);
       for (int i = 0; i < count; i++) {
@@ -77,9 +77,12 @@ class DirectWriteQueueTest {
     }
   }
 
-  private static String queueClass(io.vertx.core.http.ServerWebSocket ws) {
+  private static VertxConnection connectionOf(io.vertx.core.http.ServerWebSocket ws) {
+    return ((VertxHandler<?>) ((WebSocketInternal) ws).channelHandlerContext().handler()).getConnection();
+  }
+
+  private static String queueClass(VertxConnection conn) {
     try {
-      VertxConnection conn = ((VertxHandler<?>) ((WebSocketInternal) ws).channelHandlerContext().handler()).getConnection();
       Field queue = VertxConnection.class.getDeclaredField("outboundMessageQueue");
       queue.setAccessible(true);
       return queue.get(conn).getClass().getSimpleName();
