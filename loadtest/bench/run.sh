@@ -8,7 +8,7 @@
 #   bash loadtest/bench/run.sh --cluster    # also 3 clustered nodes (pending until clustering lands)
 #   options: --only gateway|baseline  --step-seconds 5  --rates-1k 25,50,…  --rates-10k 250,…
 #            --subs-1k 1000  --subs-10k 10000  --channels-10k 1000  --mem-conns 19500
-#            --moderate-rate 100  --client-threads 2  --server-jvm "-Xms256m -Xmx2g"  --no-jfr
+#            --moderate-rate 100  --client-threads 2  --server-jvm "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20"  --no-jfr  --mem-only
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

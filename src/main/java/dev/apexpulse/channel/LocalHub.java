@@ -5,7 +5,6 @@ import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -136,7 +135,7 @@ public final class LocalHub {
     if (e == null) {
       return;
     }
-    ByteBuf bytes = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(frame.getBytes(StandardCharsets.UTF_8)));
+    ByteBuf bytes = WireFrame.text(frame.getBytes(StandardCharsets.UTF_8));
     for (Shard shard : shards) {
       if (shard != null && e.shardCounts.get(shard.index) > 0) {
         shard.context.runOnContext(v -> shard.deliverEvent(key, bytes));
@@ -196,6 +195,12 @@ public final class LocalHub {
         held.clear();
       }
       if (next >= 0 && m.offset() < next) {
+        return;
+      }
+      if (m.offset() == next && held.isEmpty()) {
+        // the usual case, in order with nothing held: no detour through the map
+        dispatch(m);
+        next++;
         return;
       }
       held.put(m.offset(), m);

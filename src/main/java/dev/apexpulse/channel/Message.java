@@ -1,7 +1,6 @@
 package dev.apexpulse.channel;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.json.Json;
 
 import java.nio.charset.StandardCharsets;
@@ -58,16 +57,16 @@ public record Message(ChannelKey key, long offset, String epoch, String data, St
   }
 
   /**
-   * The client frame, shared by all writers: release() on it is a no-op, and writers take a
-   * {@code duplicate()} so each socket has its own read position over the same bytes. A text
-   * {@code message} frame for JSON, the binary frame layout for bytes (see {@link #binary()}).
+   * The client's WebSocket frame ({@link WireFrame}), shared by all writers: release() on it is a no-op,
+   * and writers take a {@code duplicate()} so each socket has its own read position over the same bytes.
+   * A text {@code message} frame for JSON, the binary frame layout for bytes (see {@link #binary()}).
    */
   public ByteBuf frame() {
     ByteBuf b = local.frame;
     if (b == null) {
-      b = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(bytes == null
-          ? encode().getBytes(StandardCharsets.UTF_8)
-          : encodeBinary(key.channel(), offset, bytes)));
+      b = bytes == null
+          ? WireFrame.text(encode().getBytes(StandardCharsets.UTF_8))
+          : WireFrame.binary(encodeBinary(key.channel(), offset, bytes));
       local.frame = b;
     }
     return b;

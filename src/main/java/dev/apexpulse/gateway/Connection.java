@@ -13,6 +13,7 @@ import dev.apexpulse.channel.Message;
 import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.channel.Subscriber;
+import dev.apexpulse.channel.WireFrame;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.history.Replay;
@@ -76,6 +77,8 @@ final class Connection {
   private Buffer partial;
   private boolean partialText;
   private final ChannelHandlerContext channel;
+  /** Per-message deflate is on: message frames must pass Vert.x's compressor as frame objects. */
+  private final boolean deflate;
   private final Shard.Flushable flusher = this::flush;
   private int unflushedBytes;
   private boolean flushPending;
@@ -93,6 +96,7 @@ final class Connection {
     this.owner = owner;
     this.origin = origin;
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
+    this.deflate = node.config().http().compression();
     this.bucket = new TokenBucket(node.config().limits().frameRate(), node.config().limits().frameBurst(), System.nanoTime());
   }
 
@@ -552,9 +556,13 @@ final class Connection {
       return false;
     }
     // the frame bytes are shared by every subscriber; each write gets its own read index over them
-    ByteBuf view = frame.duplicate();
-    channel.write(binary ? new BinaryWebSocketFrame(true, 0, view) : new TextWebSocketFrame(true, 0, view),
-        channel.voidPromise());
+    if (deflate) {
+      ByteBuf payload = WireFrame.payload(frame);
+      channel.write(binary ? new BinaryWebSocketFrame(true, 0, payload) : new TextWebSocketFrame(true, 0, payload),
+          channel.voidPromise());
+    } else {
+      channel.write(frame.duplicate(), channel.voidPromise());
+    }
     unflushedBytes += frame.readableBytes();
     if (unflushedBytes > FLUSH_THRESHOLD_BYTES) {
       // unflushed bytes count as queued: flush before they make a fast reader look slow

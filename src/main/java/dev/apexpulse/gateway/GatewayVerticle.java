@@ -183,6 +183,7 @@ public final class GatewayVerticle extends VerticleBase {
         LOG.debug("upgrade failed: {}", ar.cause().toString());
         return;
       }
+      DirectWriteQueue.install(ar.result(), req.connection());
       Connection c = new Connection("c-" + node.config().nodeId() + "-" + CONNECTION_IDS.incrementAndGet(),
           ar.result(), node, shard, this, origin);
       connections.add(c);

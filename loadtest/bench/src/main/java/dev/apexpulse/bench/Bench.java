@@ -32,6 +32,11 @@ public final class Bench {
   private final int subs1k;
   private final int subs10k;
   private final int channels10k;
+  /**
+   * JVM flags of both servers. The free-ratio flags let a full GC hand unused heap back, so the RSS
+   * after it follows the live data instead of G1's default slack (up to 70 % of the heap free).
+   */
+  static final String SERVER_JVM = "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20";
   private final int memConns;
   private final double[] rates1k;
   private final double[] rates10k;
@@ -95,7 +100,7 @@ public final class Bench {
     rates10k = list("rates-10k", smoke ? "50" : "250,500,1000,2000,4000,8000,16000");
     moderateRate = dbl("moderate-rate", smoke ? 20 : 100);
     jfr = !smoke && !opt.containsKey("no-jfr");
-    serverJvm = Arrays.asList(opt.getOrDefault("server-jvm", "-Xms256m -Xmx2g").trim().split("\\s+"));
+    serverJvm = Arrays.asList(opt.getOrDefault("server-jvm", SERVER_JVM).trim().split("\\s+"));
     pad = "x".repeat(num("pad", 64));
     gen = new LoadGen(num("client-threads", 2));
   }
@@ -148,6 +153,9 @@ public final class Bench {
     try {
       if (memConns > 0) {
         memory(t, s);
+      }
+      if (opt.containsKey("mem-only")) {
+        return;
       }
       stepped(t, "1 channel", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
       if (jfr && server.equals("gateway")) {
@@ -243,6 +251,7 @@ public final class Bench {
     gen.open(t.endpoints, 20, 20, "bench/warm", token(), 20);
     gen.closeAll();
     p.fullGc(!smoke);
+    Histogram heapBefore = p.liveHeap();
     long before = p.rssKb();
     long t0 = System.nanoTime();
     String failure = null;
@@ -255,14 +264,23 @@ public final class Bench {
     int open = gen.socketCount();
     Thread.sleep(2000);
     p.fullGc(!smoke);
+    Histogram heapAfter = p.liveHeap();
     long after = p.rssKb();
     double perConn = open == 0 ? Double.NaN : (after - before) * 1024.0 / open;
-    System.out.printf("   memory: %d idle subscribed connections (%.0f/s to open): RSS %d -> %d MiB, %.1f KB per connection%s%n",
-        open, open / openSeconds, before / 1024, after / 1024, perConn / 1000, failure == null ? "" : " (" + failure + ")");
+    double heapPerConn = open == 0 ? Double.NaN : (double) (heapAfter.totalBytes() - heapBefore.totalBytes()) / open;
+    System.out.printf("   memory: %d idle subscribed connections (%.0f/s to open): RSS %d -> %d MiB, %.1f KB per connection"
+            + " (live heap %.1f KB of it)%s%n", open, open / openSeconds, before / 1024, after / 1024, perConn / 1000,
+        heapPerConn / 1000, failure == null ? "" : " (" + failure + ")");
+    if (open > 0) {
+      List<String> grown = heapAfter.growthPerConnection(heapBefore, open, 40);
+      Files.write(out.resolve(t.name + "-heap-per-connection.txt"), grown);
+      grown.stream().limit(smoke ? 3 : 12).forEach(line -> System.out.println("     " + line));
+    }
     s.put("mem_connections", open);
     s.put("mem_rss_before_kb", before);
     s.put("mem_rss_after_kb", after);
     s.put("mem_bytes_per_conn", Math.round(perConn));
+    s.put("mem_heap_bytes_per_conn", Math.round(heapPerConn));
     s.put("connect_per_s", Math.round(open / openSeconds));
     if (failure != null) {
       s.put("mem_failure", failure);

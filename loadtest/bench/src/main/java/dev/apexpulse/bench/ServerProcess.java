@@ -122,6 +122,11 @@ final class ServerProcess {
     return out;
   }
 
+  /** Live heap in KiB right after a full GC (the class histogram forces one), and that histogram. */
+  Histogram liveHeap() throws Exception {
+    return Histogram.parse(jcmd("GC.class_histogram"));
+  }
+
   /** A full GC (jcmd GC.run; twice for a settled heap), then a moment for the heap to shrink. */
   void fullGc(boolean twice) throws Exception {
     jcmd("GC.run");
