@@ -3,10 +3,11 @@
 # Vert.x baseline (each in its own process) under the same load generator, and prints a table
 # and one JSON line (also written to target/bench/). Not a test: CI only runs --smoke.
 #
-#   bash loadtest/bench/run.sh              # full run (~6 min on 2 cores)
+#   bash loadtest/bench/run.sh              # full run (~10 min on 2 cores)
 #   bash loadtest/bench/run.sh --smoke      # seconds: proves the harness works end to end
 #   bash loadtest/bench/run.sh --cluster    # also 3 clustered nodes (pending until clustering lands)
-#   options: --only gateway|baseline  --step-seconds 5  --rates-1k 25,50,…  --rates-10k 250,…
+#   options: --only gateway|baseline  --scenarios 1k,10k-1,10k  --step-seconds 5  --rates-1k 25,50,…
+#            --rates-10k-1 4,8,…  --subs-10k-1 10000  --rates-10k 250,…
 #            --subs-1k 1000  --subs-10k 10000  --channels-10k 1000  --mem-conns 19500
 #            --moderate-rate 100  --client-threads 2  --server-jvm "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20"  --no-jfr  --mem-only
 set -euo pipefail

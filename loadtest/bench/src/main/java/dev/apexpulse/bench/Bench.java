@@ -31,11 +31,16 @@ public final class Bench {
   private final double stepSeconds;
   private final int subs1k;
   private final int subs10k;
+  private final int subs10kOne;
+  private final double[] rates10kOne;
+  /** Scenarios to run: 1k (1,000 subscribers on one channel), 10k-1 (10,000 on one), 10k (over many). */
+  private final List<String> scenarios;
   private final int channels10k;
   /**
    * JVM flags of both servers. The free-ratio flags let a full GC hand unused heap back, so the RSS
    * after it follows the live data instead of G1's default slack (up to 70 % of the heap free).
    */
+  static final String ONE_CHANNEL_10K = "1 channel, 10k";
   static final String SERVER_JVM = "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20";
   private final int memConns;
   private final double[] rates1k;
@@ -94,6 +99,9 @@ public final class Bench {
     stepSeconds = dbl("step-seconds", smoke ? 1 : 5);
     subs1k = num("subs-1k", smoke ? 50 : 1000);
     subs10k = num("subs-10k", smoke ? 200 : 10_000);
+    subs10kOne = num("subs-10k-1", smoke ? 0 : 10_000);
+    rates10kOne = list("rates-10k-1", "4,8,16,32,64");
+    scenarios = Arrays.asList(opt.getOrDefault("scenarios", "1k,10k-1,10k").split(","));
     channels10k = num("channels-10k", smoke ? 20 : 1000);
     memConns = num("mem-conns", smoke ? 100 : 19_500);
     rates1k = list("rates-1k", smoke ? "20" : "25,50,100,200,400,800,1600");
@@ -157,13 +165,22 @@ public final class Bench {
       if (opt.containsKey("mem-only")) {
         return;
       }
-      stepped(t, "1 channel", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
-      if (jfr && server.equals("gateway")) {
-        profile(t);
+      if (scenarios.contains("1k")) {
+        stepped(t, "1 channel", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
+        if (jfr && server.equals("gateway")) {
+          profile(t);
+        }
+        gen.closeAll();
       }
-      gen.closeAll();
-      stepped(t, channels10k + " channels", subs10k, channels10k, rates10k, 1000, s, "clean_rate_10k");
-      gen.closeAll();
+      if (scenarios.contains("10k-1") && subs10kOne > 0) {
+        // one broadcast is 10,000 writes: p99 ≤ 1 s, as over many channels
+        stepped(t, ONE_CHANNEL_10K, subs10kOne, 1, rates10kOne, 1000, s, "clean_rate_10k_1ch");
+        gen.closeAll();
+      }
+      if (scenarios.contains("10k")) {
+        stepped(t, channels10k + " channels", subs10k, channels10k, rates10k, 1000, s, "clean_rate_10k");
+        gen.closeAll();
+      }
     } finally {
       t.stop();
     }
@@ -309,7 +326,7 @@ public final class Bench {
     }
     s.put(key, best);
     s.put(key + "_subs", subs);
-    if (channels == 1 && rows.stream().noneMatch(r -> r.server.equals(t.name) && r.scenario.equals(scenario)
+    if (channels == 1 && subs == subs1k && rows.stream().noneMatch(r -> r.server.equals(t.name) && r.scenario.equals(scenario)
         && r.rate == moderateRate && r.note.isEmpty())) {
       // the latency figure is wanted at the moderate rate even when an earlier step was not clean
       step(t, scenario, subs, channels, prefix, moderateRate, thresholdMs, "");
@@ -352,7 +369,8 @@ public final class Bench {
     double cpuMs = cpuTicks * 1000.0 / ServerProcess.CLK_TCK;
     double achieved = pub.messages() / pub.seconds();
     boolean clean = delivered == expected && pub.errors() == 0 && closes == 0 && h.quantileMillis(0.99) <= thresholdMs
-        && achieved >= 0.95 * rate;
+        // at a few messages per second one message short of the schedule is more than 5 %
+        && (achieved >= 0.95 * rate || pub.messages() >= rate * stepSeconds - 1);
     Row r = new Row(t.name, scenario, subs, channels, rate, achieved, expected, delivered, pub.errors(), closes,
         h.quantileMillis(0.5), h.quantileMillis(0.99), h.quantileMillis(0.999), cpuMs,
         delivered == 0 ? Double.NaN : cpuMs * 1000 / delivered, selfTicks * 1000.0 / ServerProcess.CLK_TCK / 10 / wall,
@@ -425,8 +443,8 @@ public final class Bench {
               + (r.p99 > r.thresholdMs ? " (p99)" : "") + (r.delivered < r.expected ? " (lost)" : "")));
     }
     Map<String, Object> ratios = new LinkedHashMap<>();
-    for (String sc : List.of("1 channel", channels10k + " channels")) {
-      String k = sc.equals("1 channel") ? "1k" : "10k";
+    for (String sc : List.of("1 channel", ONE_CHANNEL_10K, channels10k + " channels")) {
+      String k = sc.equals("1 channel") ? "1k" : sc.equals(ONE_CHANNEL_10K) ? "10k_1ch" : "10k";
       // CPU per delivery at the highest rate both servers handled cleanly (same offered load)
       double common = 0;
       for (Row g : rows) {
