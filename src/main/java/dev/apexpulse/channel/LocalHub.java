@@ -193,6 +193,7 @@ public final class LocalHub {
         epoch = m.epoch();
         next = m.offset();
         held.clear();
+        cancelGapTimer(); // a wait for the old epoch's gap must not cut the next one short
       }
       if (next >= 0 && m.offset() < next) {
         return;

@@ -137,4 +137,24 @@ class SequencerTest {
     awaitDelivered(1);
     assertThat(delivered).containsExactly(3L);
   }
+
+  @Test
+  void anEpochChangeLeavesNoOldGapTimerToCutTheNextWaitShort() throws Exception {
+    LocalHub slow = new LocalHub(vertx, history, new PulseMetrics(), 1, 2000, 1000);
+    slow.bridge(new LocalBridge(slow));
+    Context context = vertx.getOrCreateContext();
+    Shard s = slow.newShard(context);
+    Future.<Void>future(p -> context.runOnContext(v -> slow.subscribe(s, key, recorder).onComplete(p))).await(5, TimeUnit.SECONDS);
+    slow.baseline(key, new Position(0, "old"));
+    long now = System.currentTimeMillis();
+    slow.deliver(new Message(key, 2, "old", "1", null, now)); // waits for 1: a gap timer due in 2 s
+    Thread.sleep(1000);
+    slow.deliver(new Message(key, 1, "new", "1", null, now)); // history restarted: follow the new epoch
+    slow.deliver(new Message(key, 3, "new", "1", null, now)); // 2 is late: a full 2 s wait starts now
+    Thread.sleep(1600); // past the old epoch's timer, well before the new wait ends
+    slow.deliver(new Message(key, 2, "new", "1", null, now));
+    awaitDelivered(3);
+    Thread.sleep(100);
+    assertThat(delivered).containsExactly(1L, 2L, 3L);
+  }
 }
