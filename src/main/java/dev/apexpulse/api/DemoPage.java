@@ -15,6 +15,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.List;
 
 /**
@@ -106,10 +108,11 @@ final class DemoPage {
       ApiError.send(ctx, ErrorCode.NOT_FOUND, "no dev secret for app " + appId);
       return;
     }
-    // a page on another local origin (e.g. http://127.0.0.1:8000) may read the answer if it may open the socket
+    // a page on another local origin (e.g. http://127.0.0.1:8000) may read the answer if it may open the
+    // socket; never a remote site, even under an allow-list of "*": the token grants every channel
     String origin = ctx.request().getHeader("Origin");
     ctx.response().putHeader("Vary", "Origin");
-    if (origin != null && OriginPolicy.allowed(app.origins(), origin)) {
+    if (origin != null && loopbackOrigin(origin) && OriginPolicy.allowed(app.origins(), origin)) {
       ctx.response().putHeader("Access-Control-Allow-Origin", origin);
     }
     String user = ctx.request().getParam("user", "dev");
@@ -123,5 +126,17 @@ final class DemoPage {
     String token = new DevTokens(node.vertx(), app).mint(user, ctx.request().getParam("name", user),
         List.of("**"), List.of("**"), Math.max(1, Math.min(ttl, 24 * 3600)));
     HttpApi.json(ctx, 200, new JsonObject().put("token", token).put("app", appId).put("user", user));
+  }
+
+  /** An http(s) origin on this machine's loopback names (not "null", not a remote host). */
+  static boolean loopbackOrigin(String origin) {
+    try {
+      URI uri = new URI(origin);
+      String host = uri.getHost();
+      return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && host != null
+          && (host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]"));
+    } catch (URISyntaxException e) {
+      return false;
+    }
   }
 }

@@ -208,4 +208,23 @@ class DemoOrdersTest {
       assertThat(plain.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
   }
+
+  @Test
+  void devTokenIsNeverReadableByARemoteSiteEvenWhenEveryOriginMayConnect() throws Exception {
+    JsonObject config = TestNode.config().put("mode", "dev");
+    config.getJsonObject("apps").put(TestNode.APP, new JsonObject().put("origins", new JsonArray().add("*")));
+    HttpClient http = HttpClient.newHttpClient();
+    try (TestNode node = TestNode.start(config)) {
+      String url = node.httpBase() + "/dev/token?user=alice";
+      // a site open in the developer's browser, a sandboxed or file page ("null"): no CORS header
+      for (String origin : List.of("https://evil.example.com", "null", "http://localhost.evil.example.com")) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Origin", origin).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).as(origin).isEmpty();
+      }
+      HttpResponse<String> local = http.send(HttpRequest.newBuilder(URI.create(url)).header("Origin", "http://localhost:8000").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(local.headers().firstValue("Access-Control-Allow-Origin")).hasValue("http://localhost:8000");
+    }
+  }
 }
