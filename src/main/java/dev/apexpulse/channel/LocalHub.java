@@ -108,6 +108,12 @@ public final class LocalHub {
     }
   }
 
+  /** The last offset the channel's sequencer delivered here, with its epoch; null before its first baseline. */
+  public Position delivered(ChannelKey key) {
+    Entry e = channels.get(key);
+    return e == null ? null : e.delivered();
+  }
+
   public boolean inUse(ChannelKey key) {
     return channels.containsKey(key);
   }
@@ -166,6 +172,10 @@ public final class LocalHub {
         t += shardCounts.get(i);
       }
       return t;
+    }
+
+    synchronized Position delivered() {
+      return next < 0 || retired ? null : new Position(next - 1, epoch);
     }
 
     synchronized void retire() {

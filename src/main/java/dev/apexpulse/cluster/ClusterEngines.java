@@ -1,6 +1,8 @@
 package dev.apexpulse.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import dev.apexpulse.Engines;
 import dev.apexpulse.Node;
@@ -26,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +48,7 @@ public class ClusterEngines implements Engines {
   private HazelcastHistory history;
   private HazelcastPresence presence;
   private EventBusBridge bridge;
+  private UUID membership;
   private PublishService publishService;
   private long joinMillis = -1;
   private Thread pauseGuard;
@@ -119,6 +123,17 @@ public class ClusterEngines implements Engines {
     Gauge.builder("pulse_cluster_join_seconds", this, e -> e.joinMillis / 1000.0)
         .description("time this node took to join the cluster").register(registry);
     publishService = new PublishService(node.publisher());
+    membership = hazelcast().getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+        bridge.recheck();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        bridge.recheck();
+      }
+    });
     startPauseGuard(node);
     return publishService.register(node.vertx());
   }
@@ -176,6 +191,9 @@ public class ClusterEngines implements Engines {
   public Future<Void> stopping(Node node) {
     if (pauseGuard != null) {
       pauseGuard.interrupt();
+    }
+    if (membership != null) {
+      hazelcast().getCluster().removeMembershipListener(membership);
     }
     Future<Void> unregistered = publishService == null ? Future.succeededFuture() : publishService.unregister();
     Future<Integer> cleaned = presence == null ? Future.succeededFuture(0) : presence.removeOwn();

@@ -30,11 +30,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * the next one shows the gap, and for the last message of a burst the bridge checks history itself a
  * few times after opening ({@link #CATCH_UP_MILLIS}) and feeds what is there to the hub, which drops
  * what it already delivered.
+ *
+ * <p>When members come or go, messages published around that moment can miss this node (an event-bus
+ * connection to a dying member, subscriptions being re-read), and a missed message is only noticed
+ * when a later one arrives: the last ones of a burst would never be. So after every membership change
+ * each channel compares what its sequencer delivered with history a few times ({@link #RECHECK_MILLIS}).
  */
 public final class EventBusBridge implements Bridge {
   private static final Logger LOG = LoggerFactory.getLogger(EventBusBridge.class);
   public static final String ADDRESS_PREFIX = "pulse.ch.";
   static final long[] CATCH_UP_MILLIS = {500, 2000};
+  static final long[] RECHECK_MILLIS = {500, 2000, 5000};
   private static final byte MESSAGE = 1;
   private static final byte EVENT = 2;
   private static final byte BINARY_MESSAGE = 3;
@@ -121,6 +127,31 @@ public final class EventBusBridge implements Bridge {
           r.messages().forEach(hub::deliver);
         }
         catchUp(key, consumer, from, round + 1);
+      });
+    });
+  }
+
+  /** After a membership change: every channel here catches up with history, from what it delivered. */
+  public void recheck() {
+    for (ChannelKey key : consumers.keySet()) {
+      recheck(key, consumers.get(key), 0);
+    }
+  }
+
+  private void recheck(ChannelKey key, MessageConsumer<Buffer> consumer, int round) {
+    if (consumer == null || round >= RECHECK_MILLIS.length) {
+      return;
+    }
+    vertx.setTimer(RECHECK_MILLIS[round], t -> {
+      Position from = hub.delivered(key);
+      if (consumers.get(key) != consumer || from == null) {
+        return;
+      }
+      history.since(key, from.offset(), from.epoch(), replayLimit).onComplete(ar -> {
+        if (ar.succeeded() && ar.result().recovered() && consumers.get(key) == consumer) {
+          ar.result().messages().forEach(hub::deliver);
+        }
+        recheck(key, consumer, round + 1);
       });
     });
   }

@@ -206,7 +206,8 @@ class FaultTest {
       f.calm();
     }
     for (Follower f : followers) {
-      ClusterTest.await(f.name + " (on " + f.where() + ") reaches offset " + last, 60_000, () -> f.last() >= last);
+      ClusterTest.await(f.name + " (on " + f.where() + ", moves " + f.moves() + ") reaches offset " + last, 60_000,
+          () -> f.last() >= last);
     }
     for (Follower f : followers) {
       assertThat(f.problems()).as("%s: %s; moves %s", what, f.name, f.moves()).isEmpty();

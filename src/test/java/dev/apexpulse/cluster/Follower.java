@@ -77,7 +77,11 @@ final class Follower {
             lastFrameNanos = System.nanoTime();
           }
           socket.textMessageHandler(text -> onFrame(socket, new JsonObject(text), subscribed));
-          socket.closeHandler(v -> onClosed(socket));
+          socket.closeHandler(v -> {
+            // a node that closes before answering (draining, 1012) fails this attempt: try elsewhere
+            subscribed.tryFail("closed (" + socket.closeStatusCode() + ") before subscribed");
+            onClosed(socket);
+          });
           JsonObject sub = new JsonObject().put("type", "subscribe").put("id", 1).put("channel", channel);
           synchronized (this) {
             if (epoch != null) {
@@ -165,6 +169,14 @@ final class Follower {
         lastFrameNanos = System.nanoTime();
         if (ar.failed()) {
           moves.add("reconnect to " + to.label + " failed: " + ar.cause());
+          // like pulse.js, keep trying (elsewhere): after the publishers stop no watchdog would
+          vertx.setTimer(250, t -> {
+            synchronized (Follower.this) {
+              if (!stopped && !reconnecting && node == to) {
+                moveOn("reconnect to " + to.label + " failed");
+              }
+            }
+          });
         }
       }
     });
