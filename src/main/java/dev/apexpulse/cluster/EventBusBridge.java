@@ -78,7 +78,7 @@ public final class EventBusBridge implements Bridge {
       previous.unregister();
     }
     Future<Void> registered = consumer.completion();
-    registered.onSuccess(v -> history.position(key).onSuccess(p -> catchUp(key, consumer, p, 0)));
+    registered.onSuccess(v -> history.position(key).onSuccess(p -> catchUp(key, consumer, CATCH_UP_MILLIS, 0, p)));
     return registered;
   }
 
@@ -114,44 +114,30 @@ public final class EventBusBridge implements Bridge {
     return Future.all(all).mapEmpty();
   }
 
-  private void catchUp(ChannelKey key, MessageConsumer<Buffer> consumer, Position from, int round) {
-    if (round >= CATCH_UP_MILLIS.length) {
-      return;
-    }
-    vertx.setTimer(CATCH_UP_MILLIS[round], t -> {
-      if (consumers.get(key) != consumer) {
-        return;
-      }
-      history.since(key, from.offset(), from.epoch(), replayLimit).onSuccess(r -> {
-        if (r.recovered() && consumers.get(key) == consumer) {
-          r.messages().forEach(hub::deliver);
-        }
-        catchUp(key, consumer, from, round + 1);
-      });
-    });
-  }
-
   /** After a membership change: every channel here catches up with history, from what it delivered. */
   public void recheck() {
-    for (ChannelKey key : consumers.keySet()) {
-      recheck(key, consumers.get(key), 0);
-    }
+    consumers.forEach((key, consumer) -> catchUp(key, consumer, RECHECK_MILLIS, 0, null));
   }
 
-  private void recheck(ChannelKey key, MessageConsumer<Buffer> consumer, int round) {
-    if (consumer == null || round >= RECHECK_MILLIS.length) {
+  /**
+   * Re-reads the ring after each delay and feeds what is there to the hub, which drops what it already
+   * delivered: from what the channel's sequencer delivered, or {@code from} before its first baseline.
+   */
+  private void catchUp(ChannelKey key, MessageConsumer<Buffer> consumer, long[] delays, int round, Position from) {
+    if (round >= delays.length) {
       return;
     }
-    vertx.setTimer(RECHECK_MILLIS[round], t -> {
-      Position from = hub.delivered(key);
-      if (consumers.get(key) != consumer || from == null) {
+    vertx.setTimer(delays[round], t -> {
+      Position delivered = hub.delivered(key);
+      Position since = delivered != null ? delivered : from;
+      if (consumers.get(key) != consumer || since == null) {
         return;
       }
-      history.since(key, from.offset(), from.epoch(), replayLimit).onComplete(ar -> {
+      history.since(key, since.offset(), since.epoch(), replayLimit).onComplete(ar -> {
         if (ar.succeeded() && ar.result().recovered() && consumers.get(key) == consumer) {
           ar.result().messages().forEach(hub::deliver);
         }
-        recheck(key, consumer, round + 1);
+        catchUp(key, consumer, delays, round + 1, from);
       });
     });
   }
