@@ -1,5 +1,6 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.support.VertxTest;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import dev.apexpulse.Node;
@@ -8,11 +9,8 @@ import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.ConfigLoader;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.support.TestNode;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,18 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The cluster: section, the Hazelcast files in conf/, and standalone staying free of Hazelcast. */
 @Timeout(60)
-class ClusterConfigTest {
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close().await();
-  }
+class ClusterConfigTest extends VertxTest {
 
   static PulseConfig load(Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);

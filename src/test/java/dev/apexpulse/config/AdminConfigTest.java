@@ -1,9 +1,7 @@
 package dev.apexpulse.config;
 
-import io.vertx.core.Vertx;
+import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,19 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** admin.key / PULSE_ADMIN_KEY / admin.keyFile: never an app's key, long enough, generated in dev mode only. */
-class AdminConfigTest {
-  static Vertx vertx;
+class AdminConfigTest extends VertxTest {
   static final String KEY = "prod-admin-key-0123456789-abcdef";
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
 
   private static PulseConfig load(Map<String, String> env) throws Exception {
     return ConfigLoader.load(vertx, env).await(10, TimeUnit.SECONDS);

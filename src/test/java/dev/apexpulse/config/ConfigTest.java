@@ -1,9 +1,7 @@
 package dev.apexpulse.config;
 
-import io.vertx.core.Vertx;
+import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,18 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** conf/pulse.yaml, PULSE_CONF and PULSE_* variables, and errors that name the key. */
-class ConfigTest {
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
+class ConfigTest extends VertxTest {
 
   private static PulseConfig load(Map<String, String> env) throws Exception {
     return ConfigLoader.load(vertx, env).await(10, TimeUnit.SECONDS);

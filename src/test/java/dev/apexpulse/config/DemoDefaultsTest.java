@@ -1,10 +1,8 @@
 package dev.apexpulse.config;
 
-import io.vertx.core.Vertx;
+import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -14,18 +12,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The demo jobs (conf/demo.yaml) join dev-mode demo configurations without jobs, and nothing else. */
-class DemoDefaultsTest {
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
+class DemoDefaultsTest extends VertxTest {
 
   private static final JsonObject DEMO = new JsonObject().put("jobs", new JsonArray()
       .add(new JsonObject().put("name", "demo-orders").put("sql", "select 1"))

@@ -1,14 +1,12 @@
 package dev.apexpulse.demo;
 
+import dev.apexpulse.support.VertxTest;
 import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.TestNode;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * /dev/token, the dev-mode token endpoint a local page's tokenProvider calls across origins.
  */
 @Timeout(60)
-class DemoOrdersTest {
+class DemoOrdersTest extends VertxTest {
   /** The outbox table as the gateway's H2 schema creates it (ARCHITECTURE.md, Database). */
   static final String OUTBOX_DDL = """
       CREATE TABLE IF NOT EXISTS pulse_outbox (
@@ -41,17 +39,6 @@ class DemoOrdersTest {
         app_id VARCHAR(64) NOT NULL, channel VARCHAR(255) NOT NULL, payload CLOB NOT NULL,
         created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)""";
 
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    vertx.close();
-  }
 
   private static Connection open(String url) throws Exception {
     Connection c = DriverManager.getConnection(url);
