@@ -112,7 +112,7 @@
     $('operator').textContent = state.session.operator;
     $('main').hidden = false;
     setStatus('connecting', 'connecting…');
-    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/console/ws';
     var client = pulse.connect({
       url: url,
       // a fresh ticket for every connect: the session in a header, the short ticket in the URL
@@ -285,7 +285,8 @@
       if (n.draining) drain.disabled = true;
       var tr = row([n.node, n.address, n.mode, duration(n.uptimeSeconds || 0), num(n.connections),
         num(n.heapUsedMb) + ' / ' + num(n.heapMaxMb) + ' MB', ms(n.lagMs), num(n.published), num(n.delivered),
-        ms(n.fanoutP50Ms), ms(n.fanoutP99Ms), state_ + (n.outboxRunner ? ' · outbox' : ''), drain], [4, 5, 6, 7, 8, 9, 10]);
+        ms(n.fanoutP50Ms), ms(n.fanoutP99Ms),
+        state_ + (n.outboxRunner ? ' · outbox' : '') + (n.db === 'DOWN' ? ' · database down' : ''), drain], [4, 5, 6, 7, 8, 9, 10]);
       tr.dataset.node = n.node;
       tr.children[4].classList.add('connections');
       if (n.draining) tr.classList.add('draining');

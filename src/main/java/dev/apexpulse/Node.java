@@ -1,86 +1,83 @@
 package dev.apexpulse;
 
-import dev.apexpulse.Background;
 import dev.apexpulse.admin.AdminAccess;
+import dev.apexpulse.admin.AdminApi;
 import dev.apexpulse.admin.Console;
+import dev.apexpulse.admin.ConsoleGate;
+import dev.apexpulse.admin.NodeHandle;
+import dev.apexpulse.api.Health;
 import dev.apexpulse.api.HttpApi;
 import dev.apexpulse.auth.TokenVerifier;
+import dev.apexpulse.background.Background;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.Message;
+import dev.apexpulse.demo.DemoOrders;
+import dev.apexpulse.demo.DemoPage;
 import dev.apexpulse.engine.Engines;
+import dev.apexpulse.engine.NodeControl;
 import dev.apexpulse.engine.StandaloneEngines;
-import dev.apexpulse.gateway.GatewayVerticle;
+import dev.apexpulse.gateway.Gateway;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.Presence;
+import dev.apexpulse.schedule.JobTrigger;
+import dev.apexpulse.session.Services;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 
 /**
- * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,
- * publisher, metrics) and the verticles that accept sockets. Standalone it is a cluster of one.
+ * One gateway node. It wires the parts together (each gets what it uses in its constructor), runs
+ * their lifecycle (start, drain on SIGTERM or by an operator, stop) and is the small facade that
+ * {@link Main} and embedding code use. Standalone it is a cluster of one.
  */
-public final class Node {
+public final class Node implements NodeControl, NodeHandle {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   /** How long the sequencer waits for a missing offset before filling the gap from history. */
   private static final long GAP_MILLIS = 100;
   private static final long HOUSEKEEPING_MILLIS = 60_000;
-  private static final long DRAIN_BATCH_PAUSE_MILLIS = 50;
 
   private final Vertx vertx;
   private final Engines engines;
   private final PulseConfig config;
   private final PulseMetrics metrics;
-  private final TokenVerifier tokens;
   private final History history;
   private final Presence presence;
   private final LocalHub hub;
   private final Bridge bridge;
   private final Publisher publisher;
-  private final HttpApi api;
-  private final Map<String, JobSettings> jobs = new HashMap<>();
-  private final List<GatewayVerticle> gateways = new ArrayList<>();
-  private final List<String> deployments = new ArrayList<>();
-  private volatile Background background = Background.none();
-  private Future<Void> stopped;
-  private final AdminAccess adminAccess;
-  private volatile Console console;
-  private volatile Runnable afterDrain = () -> {};
   private final long startedAtMillis = System.currentTimeMillis();
+  private final Promise<String> failed = Promise.promise();
+  private Background background = Background.none();
+  private Gateway gateway;
+  private Console console;
+  private Future<Void> stopped;
+  private volatile Runnable afterDrain = () -> {};
   private volatile boolean ready;
   private volatile boolean draining;
-  private final Promise<String> failed = Promise.promise();
-  private int port;
 
   private Node(Vertx vertx, PulseConfig config, PulseMetrics metrics, Engines engines) {
     this.vertx = vertx;
     this.config = config;
     this.metrics = metrics;
     this.engines = engines;
-    this.tokens = new TokenVerifier(vertx, config);
     this.history = engines.history(vertx, config);
     this.presence = engines.presence(vertx, config);
-    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, config.limits().maxHistoryRequest());
+    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS);
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, metrics);
-    this.adminAccess = config.admin().enabled() ? new AdminAccess(config.admin().key()) : null;
-    this.api = new HttpApi(this);
-    config.jobs().forEach(j -> jobs.put(j.name(), j));
     vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
   }
 
@@ -115,8 +112,9 @@ public final class Node {
         vertx.close().onComplete(v -> started.fail(e));
         return;
       }
-      node.deploy().compose(v -> engines.started(node)).onComplete(deployed -> {
+      node.deploy().compose(v -> engines.started(config, metrics, node.publisher, node)).onComplete(deployed -> {
         if (deployed.succeeded()) {
+          node.ready = true;
           started.complete(node);
         } else {
           vertx.close().onComplete(v -> started.fail(deployed.cause()));
@@ -126,36 +124,55 @@ public final class Node {
     return started.future();
   }
 
+  /** The database and jobs, then the sockets and HTTP, then the console that watches them. */
   private Future<Void> deploy() {
-    int count = instances(config);
-    // servers of one Vert.x instance on the same host and port share it, port 0 included
-    GatewayVerticle first = new GatewayVerticle(this, config.http().port());
-    return vertx.deployVerticle(first).compose(id -> {
-      deployments.add(id);
-      gateways.add(first);
-      port = first.actualPort();
-      Future<Void> rest = Future.succeededFuture();
-      for (int i = 1; i < count; i++) {
-        GatewayVerticle g = new GatewayVerticle(this, config.http().port());
-        rest = rest.compose(v -> vertx.deployVerticle(g).map(d -> {
-          deployments.add(d);
-          gateways.add(g);
-          return null;
-        }));
-      }
-      return rest;
-    }).compose(v -> Background.start(this)).map(b -> {
+    TokenVerifier tokens = new TokenVerifier(vertx, config);
+    JobTrigger jobs = new JobTrigger(vertx, config.jobs());
+    ConsoleGate gate = new ConsoleGate(config.admin().enabled() ? new AdminAccess(vertx, config.admin().key()) : null,
+        vertx, config, metrics);
+    Services services = new Services(vertx, config, metrics, tokens, publisher, hub, history, presence, bridge, jobs);
+    return Background.start(vertx, config, publisher, metrics.registry()).compose(b -> {
       background = b;
-      return (Void) null;
-    }).compose(v -> adminAccess == null ? Future.succeededFuture() : Console.start(this).map(c -> {
-      console = c;
-      return (Void) null;
-    })).onSuccess(v -> ready = true);
+      Function<Vertx, Router> routes = routes(tokens, gate);
+      return Gateway.deploy(vertx, instances(config), config, metrics, hub, routes, services, gate, () -> draining);
+    }).compose(g -> {
+      gateway = g;
+      if (!gate.enabled()) {
+        return Future.succeededFuture();
+      }
+      console = new Console(vertx, config, metrics, hub, gateway, this, background, jobs, gate);
+      return console.start();
+    });
+  }
+
+  /** Every event loop's router: health and metrics, the console's API, the REST API, the demo pages. */
+  private Function<Vertx, Router> routes(TokenVerifier tokens, ConsoleGate gate) {
+    Health health = new Health(config.nodeId(), metrics, background, () -> ready, () -> draining);
+    AdminApi admin = new AdminApi(gate, config.nodeId());
+    HttpApi api = new HttpApi(config, metrics, tokens, publisher, history, presence, background);
+    // one per node, shared by the event loops; off unless dev mode, demo pages and an H2 db.url
+    DemoOrders demo = config.http().demo() ? DemoOrders.start(vertx, config) : DemoOrders.off("the demo is off");
+    return vx -> {
+      Router router = Router.router(vx);
+      health.mount(router);
+      // before /api/v1/*, which would answer its own 404 for /api/v1/admin/…
+      admin.mount(router, vx);
+      api.mount(router, vx);
+      if (config.http().demo()) {
+        DemoPage.mount(router, config, vx, demo);
+      }
+      return router;
+    };
   }
 
   private static int instances(PulseConfig config) {
     int n = config.http().instances();
     return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Publishes a JSON value to a channel of an app, as every source does (see {@link Publisher}). */
+  public Future<Message> publish(String app, String channel, Object data) {
+    return publisher.publish(app, channel, data, null);
   }
 
   /**
@@ -171,10 +188,7 @@ public final class Node {
     return stopped;
   }
 
-  /**
-   * Stops the node because it can no longer serve correctly (the cluster dropped it): logged, then the
-   * same drain as {@link #stop()}; {@link #failed()} completes once it has stopped.
-   */
+  @Override
   public void fail(String reason) {
     if (failed.future().isComplete() || draining) {
       return;
@@ -197,19 +211,10 @@ public final class Node {
     Promise<Void> noticed = Promise.promise();
     vertx.setTimer(Math.max(1, config.drainReadinessDelaySeconds() * 1000L), t -> noticed.complete());
     return noticed.future()
-        .compose(v -> {
-          int total = Math.max(1, metrics.connections());
-          int batches = (int) Math.max(1, grace / 2 / DRAIN_BATCH_PAUSE_MILLIS);
-          int batch = Math.max(100, (total + batches - 1) / batches);
-          List<Future<Void>> closing = new ArrayList<>();
-          for (GatewayVerticle g : gateways) {
-            closing.add(g.closeAll(batch, DRAIN_BATCH_PAUSE_MILLIS));
-          }
-          return withTimeout(Future.all(closing).mapEmpty(), grace);
-        })
+        .compose(v -> gateway == null ? Future.<Void>succeededFuture() : withTimeout(gateway.drain(grace / 2), grace))
         .eventually(() -> backgroundStopped)
         .eventually(() -> console == null ? Future.succeededFuture() : console.stop())
-        .eventually(() -> engines.stopping(this))
+        .eventually(engines::stopping)
         .eventually(() -> {
           history.close();
           presence.close();
@@ -220,10 +225,7 @@ public final class Node {
         .andThen(ar -> LOG.info("node {} stopped", config.nodeId()));
   }
 
-  /**
-   * Drains the node as SIGTERM does ({@link #stop}), asked by an operator; then runs the hook that
-   * {@link #afterDrain} set (Main: exit the process, as after SIGTERM; tests: nothing).
-   */
+  @Override
   public Future<Void> drain(String by) {
     LOG.warn("node {}: drain requested by {}", config.nodeId(), by);
     return stop().onComplete(ar -> afterDrain.run());
@@ -260,61 +262,9 @@ public final class Node {
     return metrics;
   }
 
-  public TokenVerifier tokens() {
-    return tokens;
-  }
-
-  public History history() {
-    return history;
-  }
-
-  public Presence presence() {
-    return presence;
-  }
-
-  public LocalHub hub() {
-    return hub;
-  }
-
-  public Bridge bridge() {
-    return bridge;
-  }
-
+  /** The one way in for publishing (also for verticles deployed next to the node, e.g. in tests). */
   public Publisher publisher() {
     return publisher;
-  }
-
-  /** A configured job by name, or null. */
-  public JobSettings job(String name) {
-    return jobs.get(name);
-  }
-
-  public HttpApi api() {
-    return api;
-  }
-
-  /** The operator console's credentials, or null when no admin key is configured (console off). */
-  public AdminAccess adminAccess() {
-    return adminAccess;
-  }
-
-  /** The operator console's services on this node, or null (off, or not started yet). */
-  public Console console() {
-    return console;
-  }
-
-  /** The event-loop verticles that hold this node's sockets. */
-  public List<GatewayVerticle> gateways() {
-    return List.copyOf(gateways);
-  }
-
-  public long startedAtMillis() {
-    return startedAtMillis;
-  }
-
-  /** The database, outbox poller and scheduled jobs (nothing when none is configured). */
-  public Background background() {
-    return background;
   }
 
   /** How this node runs (standalone or clustered), for logs. */
@@ -322,14 +272,27 @@ public final class Node {
     return engines.describe();
   }
 
-  public int port() {
-    return port;
+  @Override
+  public boolean clustered() {
+    return engines.clustered();
   }
 
+  @Override
+  public long startedAtMillis() {
+    return startedAtMillis;
+  }
+
+  @Override
+  public int port() {
+    return gateway.port();
+  }
+
+  @Override
   public boolean ready() {
     return ready;
   }
 
+  @Override
   public boolean draining() {
     return draining;
   }

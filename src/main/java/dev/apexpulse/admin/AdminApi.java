@@ -1,6 +1,5 @@
 package dev.apexpulse.admin;
 
-import dev.apexpulse.Node;
 import dev.apexpulse.api.ApiError;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
@@ -23,16 +22,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminApi {
   private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
-  private static final String DISABLED = "the operator console is disabled: set admin.key (PULSE_ADMIN_KEY) to the same key on every node";
   private static final int MAX_BODY = 16 * 1024;
   /** The page: same-origin scripts, styles and sockets only; no framing. */
   static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
       + " connect-src 'self' ws: wss:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-  private final Node node;
+  private final ConsoleGate gate;
+  private final String nodeId;
 
-  public AdminApi(Node node) {
-    this.node = node;
+  public AdminApi(ConsoleGate gate, String nodeId) {
+    this.gate = gate;
+    this.nodeId = nodeId;
   }
 
   /** Mounts the page and the API; call before the {@code /api/v1/*} router. */
@@ -57,17 +57,17 @@ public final class AdminApi {
     api.route().handler(this::authenticate);
     api.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
     api.post("/ticket").handler(this::ticket);
-    api.get("/overview").handler(ctx -> reply(ctx, node.console().freshOverview()));
-    api.get("/nodes").handler(ctx -> json(ctx, new JsonObject().put("totals", node.console().totals()).put("nodes", node.console().nodes())));
-    api.get("/channels").handler(ctx -> json(ctx, new JsonObject().put("apps", node.console().apps())));
-    api.get("/errors").handler(ctx -> json(ctx, node.console().errors()));
-    api.get("/series").handler(ctx -> reply(ctx, node.console().series()));
-    api.get("/jobs").handler(ctx -> reply(ctx, node.console().jobs().map(a -> new JsonObject().put("jobs", a))));
-    api.get("/outbox").handler(ctx -> reply(ctx, node.console().outbox(intParam(ctx, "limit", Console.DEAD_ROWS, 1, 1000))));
-    api.get("/connections").handler(ctx -> reply(ctx, node.console().connections(ctx.request().getParam("node"),
+    api.get("/overview").handler(ctx -> reply(ctx, gate.console().freshOverview()));
+    api.get("/nodes").handler(ctx -> json(ctx, new JsonObject().put("totals", gate.console().totals()).put("nodes", gate.console().nodes())));
+    api.get("/channels").handler(ctx -> json(ctx, new JsonObject().put("apps", gate.console().apps())));
+    api.get("/errors").handler(ctx -> json(ctx, gate.console().errors()));
+    api.get("/series").handler(ctx -> reply(ctx, gate.console().series()));
+    api.get("/jobs").handler(ctx -> reply(ctx, gate.console().jobs().map(a -> new JsonObject().put("jobs", a))));
+    api.get("/outbox").handler(ctx -> reply(ctx, gate.console().outbox(intParam(ctx, "limit", Console.DEAD_ROWS, 1, 1000))));
+    api.get("/connections").handler(ctx -> reply(ctx, gate.console().connections(ctx.request().getParam("node"),
         ctx.request().getParam("app"), ctx.request().getParam("user"), intParam(ctx, "limit", 200, 1, NodeService.MAX_LIST))));
     api.post("/connections/:id/disconnect").handler(ctx -> reply(ctx,
-        node.console().disconnectConnection(ctx.pathParam("id"), who(ctx))));
+        gate.console().disconnectConnection(ctx.pathParam("id"), who(ctx))));
     api.post("/users/disconnect").handler(ctx -> {
       JsonObject body = body(ctx);
       String app = body.getValue("app") instanceof String s ? s : null;
@@ -75,10 +75,10 @@ public final class AdminApi {
       if (app == null || user == null) {
         throw new PulseException(ErrorCode.BAD_REQUEST, "body needs {\"app\": \"…\", \"user\": \"…\"}");
       }
-      reply(ctx, node.console().disconnectUser(app, user, who(ctx)));
+      reply(ctx, gate.console().disconnectUser(app, user, who(ctx)));
     });
-    api.post("/nodes/:id/drain").handler(ctx -> reply(ctx, node.console().drain(ctx.pathParam("id"), who(ctx)), 202));
-    api.post("/jobs/:name/run").handler(ctx -> reply(ctx, node.console().runJob(ctx.pathParam("name"), who(ctx))));
+    api.post("/nodes/:id/drain").handler(ctx -> reply(ctx, gate.console().drain(ctx.pathParam("id"), who(ctx)), 202));
+    api.post("/jobs/:name/run").handler(ctx -> reply(ctx, gate.console().runJob(ctx.pathParam("name"), who(ctx))));
     api.post("/outbox/dead/:id/requeue").handler(ctx -> {
       long id;
       try {
@@ -86,7 +86,7 @@ public final class AdminApi {
       } catch (NumberFormatException e) {
         throw new PulseException(ErrorCode.BAD_REQUEST, "the row id must be an integer");
       }
-      reply(ctx, node.console().requeue(id, who(ctx)));
+      reply(ctx, gate.console().requeue(id, who(ctx)));
     });
     api.route().last().handler(ctx -> ApiError.send(ctx, ErrorCode.NOT_FOUND, "no such admin endpoint"));
     api.route().failureHandler(this::failure);
@@ -94,9 +94,9 @@ public final class AdminApi {
   }
 
   private void enabled(RoutingContext ctx) {
-    if (node.adminAccess() == null) {
-      ApiError.send(ctx, ErrorCode.NOT_FOUND, DISABLED);
-    } else if (node.console() == null) {
+    if (!gate.enabled()) {
+      ApiError.send(ctx, ErrorCode.NOT_FOUND, ConsoleGate.DISABLED);
+    } else if (gate.console() == null) {
       ApiError.send(ctx, ErrorCode.UNAVAILABLE, "the operator console is starting, try again");
     } else {
       ctx.next();
@@ -121,7 +121,7 @@ public final class AdminApi {
   /** POST /session needs the admin key itself, never a session. */
   private void keyOnly(RoutingContext ctx) {
     String credential = bearer(ctx);
-    if (credential == null || !node.adminAccess().isKey(credential)) {
+    if (credential == null || !gate.access().isKey(credential)) {
       refuse(ctx, credential);
       return;
     }
@@ -139,31 +139,36 @@ public final class AdminApi {
     } catch (DecodeException | ClassCastException ignored) {
       // no name: "operator"
     }
-    long now = System.currentTimeMillis();
-    String token = node.adminAccess().session(operator, now);
-    AdminAccess.Grant grant = node.adminAccess().verifySession(token, now);
-    LOG.info("console: session for '{}' from {} (session {})", grant.operator(), remote(ctx), grant.session());
-    json(ctx, new JsonObject().put("token", token).put("operator", grant.operator())
-        .put("expiresAt", grant.expiresAtMillis()).put("node", node.config().nodeId()));
+    String token = gate.access().session(operator, System.currentTimeMillis());
+    gate.access().verifySession(token).onSuccess(grant -> {
+      LOG.info("console: session for '{}' from {} (session {})", grant.operator(), remote(ctx), grant.session());
+      json(ctx, new JsonObject().put("token", token).put("operator", grant.operator())
+          .put("expiresAt", grant.expiresAtMillis()).put("node", nodeId));
+    }).onFailure(ctx::fail);
   }
 
   private void authenticate(RoutingContext ctx) {
     String credential = bearer(ctx);
-    long now = System.currentTimeMillis();
-    if (credential != null && node.adminAccess().isKey(credential)) {
+    if (credential != null && gate.access().isKey(credential)) {
       ctx.put("who", "admin key from " + remote(ctx));
-      ctx.put("grant", new AdminAccess.Grant("admin key", "key", now + AdminAccess.SESSION_HOURS * 3600_000L));
+      ctx.put("grant", new AdminAccess.Grant("admin key", "key", System.currentTimeMillis() + AdminAccess.SESSION_HOURS * 3600_000L));
       ctx.next();
       return;
     }
-    AdminAccess.Grant grant = credential == null ? null : node.adminAccess().verifySession(credential, now);
-    if (grant == null) {
-      refuse(ctx, credential);
+    if (credential == null) {
+      refuse(ctx, null);
       return;
     }
-    ctx.put("who", "'" + grant.operator() + "' (session " + grant.session() + ", " + remote(ctx) + ")");
-    ctx.put("grant", grant);
-    ctx.next();
+    gate.access().verifySession(credential).onComplete(ar -> {
+      if (ar.failed()) {
+        refuse(ctx, credential);
+        return;
+      }
+      AdminAccess.Grant grant = ar.result();
+      ctx.put("who", "'" + grant.operator() + "' (session " + grant.session() + ", " + remote(ctx) + ")");
+      ctx.put("grant", grant);
+      ctx.next();
+    });
   }
 
   private void refuse(RoutingContext ctx, String credential) {
@@ -176,7 +181,7 @@ public final class AdminApi {
   private void ticket(RoutingContext ctx) {
     AdminAccess.Grant grant = ctx.get("grant");
     long now = System.currentTimeMillis();
-    json(ctx, new JsonObject().put("ticket", node.adminAccess().ticket(grant, now))
+    json(ctx, new JsonObject().put("ticket", gate.access().ticket(grant, now))
         .put("expiresAt", now + AdminAccess.TICKET_SECONDS * 1000L));
   }
 

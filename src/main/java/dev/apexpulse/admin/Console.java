@@ -1,13 +1,14 @@
 package dev.apexpulse.admin;
 
-import dev.apexpulse.Node;
+import dev.apexpulse.background.Background;
+import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
-import dev.apexpulse.db.Database;
-import dev.apexpulse.db.OutboxVerticle;
-import dev.apexpulse.lease.Runners;
+import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.schedule.JobTrigger;
 import dev.apexpulse.schedule.ScheduleVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,9 +18,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,22 +44,16 @@ public final class Console {
   static final int DEAD_ROWS = 20;
   static final long FRESH_WAIT_MILLIS = 2000;
 
-  static final String COUNT_DEAD = "SELECT COUNT(*) FROM pulse_outbox_dead";
-  static final String COUNT_BACKLOG = "SELECT COUNT(*) FROM pulse_outbox";
-  static final String LIST_DEAD = "SELECT id, app_id, channel, reason, created_at, failed_at, SUBSTR(payload, 1, 200),"
-      + " LENGTH(payload) FROM pulse_outbox_dead ORDER BY id DESC FETCH FIRST ? ROWS ONLY";
-  /** Requeue, step 1 (same transaction as {@link #DELETE_DEAD}): the row gets a new outbox id, so it goes last. */
-  static final String REQUEUE = "INSERT INTO pulse_outbox (app_id, channel, payload)"
-      + " SELECT app_id, channel, payload FROM pulse_outbox_dead WHERE id = ?";
-  static final String DELETE_DEAD = "DELETE FROM pulse_outbox_dead WHERE id = ?";
-
-  private final Node node;
   private final Vertx vertx;
+  private final PulseConfig config;
+  private final Background background;
+  private final JobTrigger jobTrigger;
+  private final ConsoleGate gate;
   private final NodeStatus status;
   private final ClusterView view;
   private final ConsoleFeed feed;
   private final NodeService service;
-  private final Runners runners;
+  private final ConsoleOutbox outbox;
   private MessageConsumer<JsonObject> statusConsumer;
   private long timer = -1;
   private volatile boolean stopped;
@@ -71,24 +63,29 @@ public final class Console {
   private long outboxAt;
   private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private Console(Node node) {
-    this.node = node;
-    this.vertx = node.vertx();
-    this.status = new NodeStatus(node);
-    this.view = new ClusterView(node.config());
-    this.feed = new ConsoleFeed(this, node.config().nodeId());
-    this.service = new NodeService(node, status);
-    this.runners = new Runners(vertx);
+  public Console(Vertx vertx, PulseConfig config, PulseMetrics metrics, LocalHub hub, Sockets sockets, NodeHandle node,
+                 Background background, JobTrigger jobTrigger, ConsoleGate gate) {
+    this.vertx = vertx;
+    this.config = config;
+    this.background = background;
+    this.jobTrigger = jobTrigger;
+    this.gate = gate;
+    this.status = new NodeStatus(vertx, config, metrics, hub, sockets, node, background);
+    this.view = new ClusterView(config);
+    this.feed = new ConsoleFeed(this, config.nodeId());
+    this.service = new NodeService(vertx, config.nodeId(), status, sockets, node);
+    this.outbox = new ConsoleOutbox(vertx, background.database());
     this.lastSecond = System.currentTimeMillis() / 1000 - 1;
   }
 
-  public static Future<Console> start(Node node) {
-    Console c = new Console(node);
-    c.statusConsumer = c.vertx.eventBus().consumer(STATUS_ADDRESS, m -> c.view.accept(m.body()));
-    return Future.all(c.statusConsumer.completion(), c.service.register()).map(v -> {
-      c.status.startProbes();
-      c.schedule();
-      return c;
+  /** Starts listening to the other nodes and sampling this one; the gate then lets consoles in. */
+  public Future<Void> start() {
+    statusConsumer = vertx.eventBus().consumer(STATUS_ADDRESS, m -> view.accept(m.body()));
+    return Future.all(statusConsumer.completion(), service.register()).map(v -> {
+      status.startProbes();
+      schedule();
+      gate.opened(this);
+      return null;
     });
   }
 
@@ -121,12 +118,13 @@ public final class Console {
   }
 
   public Future<Void> stop() {
+    gate.closed();
     stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
     status.stop();
-    vertx.eventBus().publish(STATUS_ADDRESS, new JsonObject().put("node", node.config().nodeId()).put("leaving", true));
+    vertx.eventBus().publish(STATUS_ADDRESS, new JsonObject().put("node", config.nodeId()).put("leaving", true));
     return Future.join(statusConsumer.unregister(), service.unregister()).<Void>mapEmpty().otherwiseEmpty();
   }
 
@@ -147,7 +145,7 @@ public final class Console {
   /** Nodes, totals, apps and channels, errors (all from the cluster view), jobs and outbox (cached). */
   public JsonObject overview() {
     return new JsonObject()
-        .put("node", node.config().nodeId())
+        .put("node", config.nodeId())
         .put("at", System.currentTimeMillis())
         .put("totals", view.totals())
         .put("nodes", view.nodes())
@@ -179,7 +177,7 @@ public final class Console {
     }
     boolean outboxDue = System.currentTimeMillis() - outboxAt >= OUTBOX_REFRESH_MILLIS;
     Future<?> j = jobs().onSuccess(a -> jobsCache = a);
-    Future<?> o = outboxDue ? outbox(DEAD_ROWS).onSuccess(x -> {
+    Future<?> o = outboxDue ? outbox.state(DEAD_ROWS).onSuccess(x -> {
       outboxCache = x;
       outboxAt = System.currentTimeMillis();
     }) : Future.succeededFuture();
@@ -188,7 +186,7 @@ public final class Console {
 
   /** Jobs and outbox read now; a slow database holds this up for {@value #FRESH_WAIT_MILLIS} ms at most (the cache is shown). */
   private Future<Void> refreshNow() {
-    return Future.join(jobs().onSuccess(a -> jobsCache = a), outbox(DEAD_ROWS).onSuccess(x -> {
+    return Future.join(jobs().onSuccess(a -> jobsCache = a), outbox.state(DEAD_ROWS).onSuccess(x -> {
       outboxCache = x;
       outboxAt = System.currentTimeMillis();
     })).<Void>mapEmpty().timeout(FRESH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS).otherwiseEmpty();
@@ -204,7 +202,7 @@ public final class Console {
   /** The live nodes, this one always among them (it may not have heard itself yet). */
   List<String> nodeIds() {
     Set<String> ids = new LinkedHashSet<>(view.nodeIds());
-    ids.add(node.config().nodeId());
+    ids.add(config.nodeId());
     return new ArrayList<>(ids);
   }
 
@@ -331,12 +329,12 @@ public final class Console {
 
   /** Every job of every app, with the state its runner recorded (runner node, last run, duration, error). */
   public Future<JsonArray> jobs() {
-    ScheduleVerticle schedule = node.background().schedule();
+    ScheduleVerticle schedule = background.schedule();
     if (schedule == null) {
       return Future.succeededFuture(new JsonArray());
     }
     List<Future<JsonArray>> perApp = new ArrayList<>();
-    for (AppConfig app : node.config().apps().values()) {
+    for (AppConfig app : config.apps().values()) {
       perApp.add(schedule.describe(app.id()));
     }
     return Future.all(perApp).map(all -> {
@@ -350,15 +348,12 @@ public final class Console {
 
   /** Runs a job now on its runner node (as a {@code trigger} frame does, any job); answers its state after the run. */
   public Future<JsonObject> runJob(String name, String by) {
-    JobSettings job = node.config().jobs().stream().filter(j -> j.name().equals(name)).findFirst().orElse(null);
+    JobSettings job = jobTrigger.job(name);
     if (job == null) {
       return Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, "no job named " + name));
     }
     LOG.warn("console: {} runs job {} now", by, name);
-    return ScheduleVerticle.trigger(vertx, job)
-        .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
-            ? new PulseException(ErrorCode.UNAVAILABLE, "job " + name + " has no runner right now, try again")
-            : new PulseException(ErrorCode.UNAVAILABLE, String.valueOf(e.getMessage()))))
+    return jobTrigger.trigger(job)
         .compose(v -> jobs())
         .map(all -> {
           for (int i = 0; i < all.size(); i++) {
@@ -374,83 +369,15 @@ public final class Console {
 
   /** Backlog, dead rows (count and the newest {@code limit}), and which node polls. */
   public Future<JsonObject> outbox(int limit) {
-    Database db = node.background().database();
-    if (db == null) {
-      return Future.succeededFuture(new JsonObject().put("enabled", false));
-    }
-    Future<Long> backlog = db.withConnection(c -> c.query(COUNT_BACKLOG).execute()).map(Console::count);
-    Future<Long> dead = db.withConnection(c -> c.query(COUNT_DEAD).execute()).map(Console::count);
-    Future<JsonArray> rows = db.withConnection(c -> c.preparedQuery(LIST_DEAD).execute(Tuple.of(limit))).map(Console::deadRows);
-    Future<JsonObject> runner = runners.get(OutboxVerticle.RUNNER_KEY).otherwise((JsonObject) null);
-    return Future.join(backlog, dead, rows, runner).transform(ar -> {
-      JsonObject out = new JsonObject().put("enabled", true).put("polling", db.settings().outbox().enabled())
-          .put("databaseUp", db.up());
-      if (backlog.succeeded()) {
-        out.put("backlog", backlog.result());
-      }
-      if (dead.succeeded()) {
-        out.put("dead", dead.result());
-      }
-      out.put("deadRows", rows.succeeded() ? rows.result() : new JsonArray());
-      JsonObject r = runner.result();
-      out.put("runner", r == null ? null : r.getString("runner"));
-      if (backlog.failed() || dead.failed() || rows.failed()) {
-        Throwable e = backlog.failed() ? backlog.cause() : dead.failed() ? dead.cause() : rows.cause();
-        out.put("error", Database.isConnectionError(e) ? "database unreachable" : "query failed: " + firstLine(e.getMessage()));
-      }
-      return Future.succeededFuture(out);
-    });
+    return outbox.state(limit);
   }
 
-  /** Moves a dead row back into pulse_outbox (new id: it is published after the current backlog), in one transaction. */
+  /** Moves a dead row back into pulse_outbox (new id: it is published after the current backlog). */
   public Future<JsonObject> requeue(long id, String by) {
-    Database db = node.background().database();
-    if (db == null) {
-      return Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, "no database configured"));
-    }
-    return db.withTransaction(c -> c.preparedQuery(REQUEUE).execute(Tuple.of(id)).compose(inserted -> {
-      if (inserted.rowCount() != 1) {
-        return Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, "no dead outbox row " + id));
-      }
-      return c.preparedQuery(DELETE_DEAD).execute(Tuple.of(id));
-    })).recover(e -> Future.failedFuture(e instanceof PulseException ? e
-        : new PulseException(ErrorCode.UNAVAILABLE, "requeue failed: " + firstLine(e.getMessage()))))
-        .map(v -> {
-          LOG.warn("console: {} requeued dead outbox row {}", by, id);
-          outboxAt = 0;
-          return new JsonObject().put("id", id).put("requeued", true);
-        });
-  }
-
-  private static long count(RowSet<Row> rows) {
-    return ((Number) rows.iterator().next().getValue(0)).longValue();
-  }
-
-  private static JsonArray deadRows(RowSet<Row> rows) {
-    JsonArray out = new JsonArray();
-    for (Row r : rows) {
-      out.add(new JsonObject()
-          .put("id", ((Number) r.getValue(0)).longValue())
-          .put("app", text(r.getValue(1)))
-          .put("channel", text(r.getValue(2)))
-          .put("reason", text(r.getValue(3)))
-          .put("createdAt", text(r.getValue(4)))
-          .put("failedAt", text(r.getValue(5)))
-          .put("payloadPreview", text(r.getValue(6)))
-          .put("payloadChars", r.getValue(7) instanceof Number n ? n.longValue() : null));
-    }
-    return out;
-  }
-
-  private static String text(Object v) {
-    return v == null ? null : v.toString();
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    String line = s.strip().lines().findFirst().orElse("");
-    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+    return outbox.requeue(id).map(result -> {
+      LOG.warn("console: {} requeued dead outbox row {}", by, id);
+      outboxAt = 0;
+      return result;
+    });
   }
 }

@@ -1,9 +1,8 @@
 package dev.apexpulse.admin;
 
-import dev.apexpulse.Node;
-import dev.apexpulse.gateway.ConnectionInfo;
-import dev.apexpulse.gateway.GatewayVerticle;
+import dev.apexpulse.transport.ConnectionInfo;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -29,13 +28,19 @@ final class NodeService {
   static final String DISCONNECT_REASON = "disconnected by an operator";
   static final int MAX_LIST = 1000;
 
-  private final Node node;
+  private final Vertx vertx;
+  private final String nodeId;
   private final NodeStatus status;
+  private final Sockets sockets;
+  private final NodeHandle node;
   private MessageConsumer<JsonObject> consumer;
 
-  NodeService(Node node, NodeStatus status) {
-    this.node = node;
+  NodeService(Vertx vertx, String nodeId, NodeStatus status, Sockets sockets, NodeHandle node) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
     this.status = status;
+    this.sockets = sockets;
+    this.node = node;
   }
 
   static String address(String nodeId) {
@@ -43,7 +48,7 @@ final class NodeService {
   }
 
   Future<Void> register() {
-    consumer = node.vertx().eventBus().consumer(address(node.config().nodeId()), this::handle);
+    consumer = vertx.eventBus().consumer(address(nodeId), this::handle);
     return consumer.completion();
   }
 
@@ -55,15 +60,14 @@ final class NodeService {
     JsonObject req = msg.body();
     String action = req.getString("action", "");
     String by = req.getString("by", "?");
-    String nodeId = node.config().nodeId();
     switch (action) {
       case "series" -> msg.reply(status.series(req.getLong("last", System.currentTimeMillis() / 1000 - 1)));
-      case "connections" -> connections(matcher(req, false)).onComplete(ar -> {
+      case "connections" -> sockets.list().map(all -> all.stream().filter(matcher(req, false)).toList()).onComplete(ar -> {
         if (ar.failed()) {
           msg.fail(500, ar.cause().toString());
           return;
         }
-        List<ConnectionInfo> list = ar.result();
+        List<ConnectionInfo> list = new ArrayList<>(ar.result());
         list.sort(Comparator.comparing(ConnectionInfo::connectedAtMillis));
         int limit = Math.max(1, Math.min(MAX_LIST, req.getInteger("limit", MAX_LIST)));
         JsonArray out = new JsonArray();
@@ -76,15 +80,8 @@ final class NodeService {
           msg.fail(400, "disconnect needs a connection, or an app and a user");
           return;
         }
-        List<Future<Integer>> closing = new ArrayList<>();
-        for (GatewayVerticle g : node.gateways()) {
-          closing.add(g.disconnect(which, DISCONNECT_CODE, DISCONNECT_REASON));
-        }
-        Future.all(closing).onComplete(ar -> {
-          int n = 0;
-          for (int i = 0; ar.succeeded() && i < closing.size(); i++) {
-            n += closing.get(i).result();
-          }
+        sockets.disconnect(which, DISCONNECT_CODE, DISCONNECT_REASON).onComplete(ar -> {
+          int n = ar.succeeded() ? ar.result() : 0;
           if (n > 0) {
             LOG.warn("console: {} closed {} connection(s) on node {} ({})", by, n, nodeId, describe(req));
           }
@@ -95,7 +92,7 @@ final class NodeService {
         LOG.warn("console: {} drains node {} (as on SIGTERM)", by, nodeId);
         msg.reply(new JsonObject().put("node", nodeId).put("draining", true));
         // after the reply has left
-        node.vertx().setTimer(50, t -> node.drain("the console (" + by + ")"));
+        vertx.setTimer(50, t -> node.drain("the console (" + by + ")"));
       }
       default -> msg.fail(400, "unknown action '" + action + "'");
     }
@@ -124,23 +121,5 @@ final class NodeService {
       return c -> app.equals(c.app());
     }
     return c -> true;
-  }
-
-  private Future<List<ConnectionInfo>> connections(Predicate<ConnectionInfo> which) {
-    List<Future<List<ConnectionInfo>>> lists = new ArrayList<>();
-    for (GatewayVerticle g : node.gateways()) {
-      lists.add(g.connections());
-    }
-    return Future.all(lists).map(all -> {
-      List<ConnectionInfo> out = new ArrayList<>();
-      for (int i = 0; i < all.size(); i++) {
-        for (ConnectionInfo c : all.<List<ConnectionInfo>>resultAt(i)) {
-          if (which.test(c)) {
-            out.add(c);
-          }
-        }
-      }
-      return out;
-    });
   }
 }

@@ -1,11 +1,14 @@
 package dev.apexpulse.admin;
 
-import dev.apexpulse.Node;
+import dev.apexpulse.background.Background;
+import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
-import dev.apexpulse.gateway.ConnectionInfo;
-import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.micrometer.core.instrument.distribution.CountAtBucket;
+import dev.apexpulse.transport.ConnectionInfo;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -13,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -21,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -29,24 +30,26 @@ import java.util.concurrent.atomic.LongAdder;
  * This node's status for the console, sampled once a second on the wall-clock second (so every node of
  * a cluster samples the same second): uptime, connections (by app), heap, event-loop lag, messages
  * published and delivered in the second, fan-out latency p50/p99 over the last
- * {@value #LATENCY_WINDOW} seconds, busiest channels, error and close counters, recent events. Keeps
+ * seconds, busiest channels, error and close counters, recent events. Keeps
  * the last {@value #SERIES_SECONDS} seconds of published/delivered counts for the chart.
  */
 final class NodeStatus {
   static final int SERIES_SECONDS = 600;
-  static final int LATENCY_WINDOW = 10;
   static final int TOP_CHANNELS = 50;
   /** How often each event loop's lag probe fires. */
   private static final long PROBE_MILLIS = 100;
   private static final double RATE_DECAY = 0.8;
 
-  private final Node node;
   private final Vertx vertx;
+  private final PulseConfig config;
   private final PulseMetrics metrics;
+  private final LocalHub hub;
+  private final Sockets sockets;
+  private final NodeHandle node;
+  private final Background background;
   private final long[] seriesSecond = new long[SERIES_SECONDS];
   private final long[] seriesPublished = new long[SERIES_SECONDS];
   private final long[] seriesDelivered = new long[SERIES_SECONDS];
-  private final ArrayDeque<long[]> latencyWindows = new ArrayDeque<>();
   private final Map<ChannelKey, Double> channelRates = new HashMap<>();
   private final LongAccumulator maxLagNanos = new LongAccumulator(Math::max, 0);
   private final List<long[]> probes = new ArrayList<>();
@@ -55,10 +58,15 @@ final class NodeStatus {
   private long lastEventsAt;
   private volatile boolean stopped;
 
-  NodeStatus(Node node) {
+  NodeStatus(Vertx vertx, PulseConfig config, PulseMetrics metrics, LocalHub hub, Sockets sockets, NodeHandle node,
+             Background background) {
+    this.vertx = vertx;
+    this.config = config;
+    this.metrics = metrics;
+    this.hub = hub;
+    this.sockets = sockets;
     this.node = node;
-    this.vertx = node.vertx();
-    this.metrics = node.metrics();
+    this.background = background;
     this.lastPublished = metrics.publishedCount();
     this.lastDelivered = metrics.deliveredCount();
     this.lastEventsAt = System.currentTimeMillis();
@@ -66,10 +74,10 @@ final class NodeStatus {
 
   /** Starts a lag probe on every event loop that holds sockets: a timer that notes how late it fires. */
   void startProbes() {
-    for (GatewayVerticle g : node.gateways()) {
+    for (Context loop : sockets.eventLoops()) {
       long[] timer = {-1};
       probes.add(timer);
-      g.context().runOnContext(v -> probe(timer, System.nanoTime()));
+      loop.runOnContext(v -> probe(timer, System.nanoTime()));
     }
   }
 
@@ -115,24 +123,20 @@ final class NodeStatus {
     JsonArray recent = metrics.recent().since(lastEventsAt, 20);
     lastEventsAt = recent.isEmpty() ? lastEventsAt : recent.getJsonObject(recent.size() - 1).getLong("at");
 
-    List<Future<List<ConnectionInfo>>> lists = new ArrayList<>();
-    for (GatewayVerticle g : node.gateways()) {
-      lists.add(g.connections());
-    }
-    return Future.all(lists).map(all -> {
+    return sockets.list().map(list -> {
       Map<String, Integer> byApp = new TreeMap<>();
+      Map<String, Integer> byTransport = new TreeMap<>();
       int admins = 0;
       int total = 0;
-      for (int k = 0; k < all.size(); k++) {
-        for (ConnectionInfo c : all.<List<ConnectionInfo>>resultAt(k)) {
-          if (c.admin()) {
-            admins++;
-            continue;
-          }
-          total++;
-          if (c.app() != null) {
-            byApp.merge(c.app(), 1, Integer::sum);
-          }
+      for (ConnectionInfo c : list) {
+        if (c.admin()) {
+          admins++;
+          continue;
+        }
+        total++;
+        byTransport.merge(c.transport(), 1, Integer::sum);
+        if (c.app() != null) {
+          byApp.merge(c.app(), 1, Integer::sum);
         }
       }
       MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
@@ -143,18 +147,21 @@ final class NodeStatus {
       metrics.closeCounts().forEach(closes::put);
       JsonObject apps = new JsonObject();
       byApp.forEach(apps::put);
+      JsonObject transports = new JsonObject();
+      byTransport.forEach(transports::put);
       return new JsonObject()
-          .put("node", node.config().nodeId())
+          .put("node", config.nodeId())
           .put("second", second)
           .put("startedAt", node.startedAtMillis())
           .put("uptimeSeconds", (now - node.startedAtMillis()) / 1000)
-          .put("address", node.config().http().host() + ":" + node.port())
-          .put("mode", node.describe().startsWith("clustered") ? "clustered" : "standalone")
+          .put("address", config.http().host() + ":" + node.port())
+          .put("mode", node.clustered() ? "clustered" : "standalone")
           .put("ready", node.ready())
           .put("draining", node.draining())
           .put("connections", total)
           .put("admins", admins)
           .put("apps", apps)
+          .put("transports", transports)
           .put("heapUsedMb", heap.getUsed() / (1024 * 1024))
           .put("heapMaxMb", heap.getMax() < 0 ? heap.getCommitted() / (1024 * 1024) : heap.getMax() / (1024 * 1024))
           .put("lagMs", round1(lag / 1e6))
@@ -166,7 +173,8 @@ final class NodeStatus {
           .put("errors", errors)
           .put("closes", closes)
           .put("slowConsumers", (long) metrics.slowConsumerCount())
-          .put("outboxRunner", node.background().outbox() != null && node.background().outbox().runner())
+          .put("outboxRunner", background.outbox() != null && background.outbox().runner())
+          .put("db", background.database() == null ? null : background.database().up() ? "UP" : "DOWN")
           .put("recent", recent);
     });
   }
@@ -194,7 +202,7 @@ final class NodeStatus {
   /** The channels with the most local subscribers, and those published to most, with both numbers. */
   private JsonArray topChannels() {
     Map<ChannelKey, Integer> subscribers = new HashMap<>();
-    node.hub().forEachChannel(subscribers::put);
+    hub.forEachChannel(subscribers::put);
     List<ChannelKey> bySubs = new ArrayList<>(subscribers.keySet());
     bySubs.removeIf(k -> AdminAccess.APP.equals(k.app()));
     bySubs.sort(Comparator.comparing((ChannelKey k) -> -subscribers.get(k)).thenComparing(ChannelKey::toString));
@@ -212,47 +220,20 @@ final class NodeStatus {
   }
 
   /**
-   * p50 and p99 of the fan-out latency over the last seconds, in ms, from the cumulative histogram of
-   * the {@code pulse_fanout_latency} timer: the difference between now and {@value #LATENCY_WINDOW}
-   * seconds ago, interpolated within a bucket. Null when nothing was fanned out in the window.
+   * p50 and p99 of the fan-out latency over the last {@value PulseMetrics#LATENCY_WINDOW_SECONDS} seconds,
+   * in ms, as Micrometer's time-windowed percentiles of the {@code pulse_fanout_latency} timer. Null when
+   * nothing was fanned out in the window (its windowed maximum is then zero).
    */
   private Double[] latencyPercentiles() {
-    CountAtBucket[] buckets = metrics.fanoutLatency().takeSnapshot().histogramCounts();
-    long[] counts = new long[buckets.length];
-    for (int i = 0; i < buckets.length; i++) {
-      counts[i] = (long) buckets[i].count();
+    Timer timer = metrics.fanoutLatency();
+    if (timer.max(TimeUnit.NANOSECONDS) == 0) {
+      return new Double[] {null, null};
     }
-    latencyWindows.addLast(counts);
-    while (latencyWindows.size() > LATENCY_WINDOW + 1) {
-      latencyWindows.removeFirst();
+    Double[] out = new Double[2];
+    for (ValueAtPercentile v : timer.takeSnapshot().percentileValues()) {
+      out[v.percentile() < 0.9 ? 0 : 1] = round3(v.value(TimeUnit.MILLISECONDS));
     }
-    long[] oldest = latencyWindows.peekFirst();
-    long[] delta = new long[counts.length];
-    for (int i = 0; i < counts.length; i++) {
-      delta[i] = counts[i] - (oldest == counts || oldest.length != counts.length ? 0 : oldest[i]);
-    }
-    return new Double[] {percentile(buckets, delta, 0.5), percentile(buckets, delta, 0.99)};
-  }
-
-  static Double percentile(CountAtBucket[] buckets, long[] cumulative, double q) {
-    if (cumulative.length == 0 || cumulative[cumulative.length - 1] <= 0) {
-      return null;
-    }
-    double total = cumulative[cumulative.length - 1];
-    double want = q * total;
-    double lowerBound = 0;
-    long lowerCount = 0;
-    for (int i = 0; i < buckets.length; i++) {
-      double upper = buckets[i].bucket(TimeUnit.NANOSECONDS) / 1e6;
-      if (cumulative[i] >= want) {
-        long inBucket = cumulative[i] - lowerCount;
-        double frac = inBucket <= 0 ? 1 : (want - lowerCount) / inBucket;
-        return round3(lowerBound + (upper - lowerBound) * Math.max(0, Math.min(1, frac)));
-      }
-      lowerBound = upper;
-      lowerCount = cumulative[i];
-    }
-    return round3(lowerBound);
+    return out;
   }
 
   private static double round1(double v) {

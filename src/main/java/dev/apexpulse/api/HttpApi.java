@@ -1,19 +1,22 @@
 package dev.apexpulse.api;
 
-import dev.apexpulse.Node;
-import dev.apexpulse.admin.AdminApi;
 import dev.apexpulse.auth.ApiKeys;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
+import dev.apexpulse.auth.TokenVerifier;
+import dev.apexpulse.background.Background;
+import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.core.PulseException;
 import dev.apexpulse.core.TokenBucket;
-import dev.apexpulse.demo.DemoOrders;
-import dev.apexpulse.demo.DemoPage;
+import dev.apexpulse.history.History;
 import dev.apexpulse.history.Replay;
+import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -24,7 +27,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,33 +37,37 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The HTTP side of a node: REST API, health, metrics, the demo page. Shared by every event loop. */
+/** The REST API on {@code /api/v1} (publish, channels, presence, history, jobs). Shared by every event loop. */
 public final class HttpApi {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   public static final int MAX_BATCH = 1000;
 
-  private final Node node;
+  private final PulseConfig config;
+  private final PulseMetrics metrics;
+  private final TokenVerifier tokens;
+  private final Publisher publisher;
+  private final History history;
+  private final Presence presence;
+  private final Background background;
   private final Map<String, TokenBucket> rateLimits = new ConcurrentHashMap<>();
-  private final DemoOrders demoOrders;
 
-  public HttpApi(Node node) {
-    this.node = node;
-    // one per node, shared by the event loops; off unless dev mode, demo pages and an H2 db.url
-    this.demoOrders = node.config().http().demo() ? DemoOrders.start(node) : DemoOrders.off("the demo is off");
+  public HttpApi(PulseConfig config, PulseMetrics metrics, TokenVerifier tokens, Publisher publisher, History history,
+                 Presence presence, Background background) {
+    this.config = config;
+    this.metrics = metrics;
+    this.tokens = tokens;
+    this.publisher = publisher;
+    this.history = history;
+    this.presence = presence;
+    this.background = background;
   }
 
-  public Router router(Vertx vertx) {
-    Router router = Router.router(vertx);
-    router.get("/health/live").handler(ctx -> ApiError.json(ctx, 200, new JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(this::ready);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
-    // before /api/v1/*, which would answer its own 404 for /api/v1/admin/…
-    new AdminApi(node).mount(router, vertx);
-
+  /** Mounts {@code /api/v1/*}; mount the admin API (under /api/v1/admin) first. */
+  public void mount(Router router, Vertx vertx) {
     Router api = Router.router(vertx);
     // authenticate before reading a body: an unauthenticated caller cannot make the node buffer one
     api.route("/apps/:app/*").handler(this::authenticate);
-    api.route().handler(BodyHandler.create(false).setBodyLimit(node.config().http().maxBodyBytes()));
+    api.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     api.post("/apps/:app/publish").handler(this::publish);
     api.get("/apps/:app/channels").handler(this::channels);
     api.get("/apps/:app/presence").handler(this::presence);
@@ -70,30 +76,12 @@ public final class HttpApi {
     api.route().last().handler(ctx -> ApiError.send(ctx, ErrorCode.NOT_FOUND, "no such endpoint"));
     api.route().failureHandler(this::failure);
     router.route("/api/v1/*").subRouter(api);
-
-    if (node.config().http().demo()) {
-      DemoPage.mount(router, node, demoOrders);
-    }
-    return router;
-  }
-
-  private void ready(RoutingContext ctx) {
-    JsonObject body = new JsonObject().put("node", node.config().nodeId());
-    if (node.ready()) {
-      // with a database configured: "db":"UP"|"DOWN", and 503 while it is down (db.readiness)
-      node.background().ready(body).onComplete(ok -> {
-        boolean up = ok.succeeded() && ok.result();
-        ApiError.json(ctx, up ? 200 : 503, body.put("status", up ? "UP" : "DOWN"));
-      });
-    } else {
-      ApiError.json(ctx, 503, body.put("status", node.draining() ? "DRAINING" : "STARTING"));
-    }
   }
 
   /** API key (constant-time) or a JWT of the app in the URL; the result is stored for the handler. */
   private void authenticate(RoutingContext ctx) {
     String appId = ctx.pathParam("app");
-    AppConfig app = node.config().app(appId);
+    AppConfig app = config.app(appId);
     if (app == null) {
       ApiError.send(ctx, ErrorCode.NOT_FOUND, "unknown app " + appId);
       return;
@@ -112,7 +100,7 @@ public final class HttpApi {
       ApiError.send(ctx, ErrorCode.UNAUTHORIZED, "invalid API key");
       return;
     }
-    node.tokens().verify(credential, appId).onComplete(ar -> {
+    tokens.verify(credential, appId).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.put("jwt", true);
         admit(ctx, ar.result());
@@ -126,7 +114,7 @@ public final class HttpApi {
   /** Charges the app's request budget only for authenticated callers: bogus keys cannot spend it. */
   private void admit(RoutingContext ctx, Identity who) {
     if (!withinRate(who.app())) {
-      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().apiRate() + " requests per second for app " + who.app());
+      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + config.limits().apiRate() + " requests per second for app " + who.app());
       return;
     }
     ctx.put("identity", who);
@@ -174,7 +162,7 @@ public final class HttpApi {
       String where = items.size() > 1 ? "messages[" + i + "]: " : "";
       ChannelKey key;
       try {
-        key = node.publisher().key(app, item.getValue("channel"));
+        key = publisher.key(app, item.getValue("channel"));
       } catch (PulseException e) {
         throw new PulseException(e.code(), where + e.getMessage());
       }
@@ -186,7 +174,7 @@ public final class HttpApi {
       }
       String data = Json.encode(item.getValue("data"));
       try {
-        node.publisher().checkSize(data);
+        publisher.checkSize(data);
       } catch (PulseException e) {
         throw new PulseException(e.code(), where + e.getMessage());
       }
@@ -198,7 +186,7 @@ public final class HttpApi {
     for (int i = 0; i < keys.size(); i++) {
       ChannelKey key = keys.get(i);
       String data = payloads.get(i);
-      chain = chain.compose(v -> node.publisher().publishJson(app, key.channel(), data, who.user()))
+      chain = chain.compose(v -> publisher.publishJson(app, key.channel(), data, who.user()))
           .map(m -> {
             results.add(result(m));
             return null;
@@ -217,14 +205,14 @@ public final class HttpApi {
 
   /** {@code Content-Type: application/octet-stream} and {@code ?channel=}: the body is one binary message. */
   private void publishBinary(RoutingContext ctx, Identity who, String app) {
-    ChannelKey key = node.publisher().key(app, ctx.request().getParam("channel"));
+    ChannelKey key = publisher.key(app, ctx.request().getParam("channel"));
     if (!who.mayPublish(key.channel())) {
       throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to publish to " + key.channel());
     }
     Buffer body = ctx.body().buffer();
     byte[] bytes = body == null ? new byte[0] : body.getBytes();
-    node.publisher().checkSize(bytes);
-    node.publisher().publishBinary(app, key.channel(), bytes, who.user())
+    publisher.checkSize(bytes);
+    publisher.publishBinary(app, key.channel(), bytes, who.user())
         .onSuccess(m -> ApiError.json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(m)))))
         .onFailure(ctx::fail);
   }
@@ -238,7 +226,7 @@ public final class HttpApi {
     }
     String credential = header.substring(7).trim();
     String app = null;
-    for (AppConfig a : node.config().apps().values()) {
+    for (AppConfig a : config.apps().values()) {
       if (ApiKeys.matches(a.apiKey(), credential)) {
         app = a.id();
       }
@@ -248,11 +236,11 @@ public final class HttpApi {
       return;
     }
     if (!withinRate(app)) {
-      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + node.config().limits().apiRate() + " requests per second for app " + app);
+      ApiError.send(ctx, ErrorCode.RATE_LIMITED, "more than " + config.limits().apiRate() + " requests per second for app " + app);
       return;
     }
     String id = app;
-    node.background().jobs(app)
+    background.jobs(app)
         .onSuccess(list -> ApiError.json(ctx, 200, new JsonObject().put("app", id).put("jobs", list)))
         .onFailure(ctx::fail);
   }
@@ -266,7 +254,7 @@ public final class HttpApi {
       throw new PulseException(ErrorCode.FORBIDDEN, "listing channels needs the app's API key");
     }
     String app = ctx.pathParam("app");
-    node.presence().channels(app).onSuccess(map -> {
+    presence.channels(app).onSuccess(map -> {
       JsonArray list = new JsonArray();
       map.forEach((channel, count) -> list.add(new JsonObject().put("channel", channel).put("subscribers", count)));
       ApiError.json(ctx, 200, new JsonObject().put("app", app).put("channels", list));
@@ -275,7 +263,7 @@ public final class HttpApi {
 
   private void presence(RoutingContext ctx) {
     ChannelKey key = readableChannel(ctx);
-    node.presence().clients(key).onSuccess(clients -> {
+    presence.clients(key).onSuccess(clients -> {
       JsonArray list = new JsonArray();
       var seen = new HashSet<String>();
       int connections = clients.size();
@@ -295,19 +283,19 @@ public final class HttpApi {
 
   private void history(RoutingContext ctx) {
     ChannelKey key = readableChannel(ctx);
-    int max = node.config().limits().maxHistoryRequest();
+    int max = config.limits().maxHistoryRequest();
     int limit = intParam(ctx, "limit", max, 1, max);
     String since = ctx.request().getParam("since");
     Future<Replay> replay;
     if (since == null) {
-      replay = node.history().recent(key, limit);
+      replay = history.recent(key, limit);
     } else {
       long offset = longParam(since, "since");
       String epoch = ctx.request().getParam("epoch");
       if (epoch == null) {
         throw new PulseException(ErrorCode.BAD_REQUEST, "since needs epoch");
       }
-      replay = node.history().since(key, offset, epoch, limit);
+      replay = history.since(key, offset, epoch, limit);
     }
     replay.onSuccess(r -> {
       JsonArray messages = new JsonArray();
@@ -330,7 +318,7 @@ public final class HttpApi {
 
   private ChannelKey readableChannel(RoutingContext ctx) {
     Identity who = ctx.get("identity");
-    ChannelKey key = node.publisher().key(ctx.pathParam("app"), ctx.request().getParam("channel"));
+    ChannelKey key = publisher.key(ctx.pathParam("app"), ctx.request().getParam("channel"));
     if (!who.maySubscribe(key.channel())) {
       throw new PulseException(ErrorCode.FORBIDDEN, "not allowed to read " + key.channel());
     }
@@ -364,11 +352,11 @@ public final class HttpApi {
   private void failure(RoutingContext ctx) {
     Throwable e = ctx.failure();
     if (e instanceof PulseException p) {
-      node.metrics().error(p.code());
+      metrics.error(p.code());
       ApiError.send(ctx, p.code(), p.getMessage());
     } else if (ctx.statusCode() == 413) {
-      node.metrics().error(ErrorCode.TOO_LARGE);
-      ApiError.send(ctx, ErrorCode.TOO_LARGE, "body larger than " + node.config().http().maxBodyBytes() + " bytes");
+      metrics.error(ErrorCode.TOO_LARGE);
+      ApiError.send(ctx, ErrorCode.TOO_LARGE, "body larger than " + config.http().maxBodyBytes() + " bytes");
     } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
       ApiError.send(ctx, ctx.statusCode(), ErrorCode.BAD_REQUEST, "bad request");
     } else {
@@ -380,7 +368,7 @@ public final class HttpApi {
   /** Per-app request rate; the bucket is shared by the event loops, hence the lock. */
   private boolean withinRate(String app) {
     TokenBucket bucket = rateLimits.computeIfAbsent(app,
-        a -> new TokenBucket(node.config().limits().apiRate(), node.config().limits().apiBurst(), System.nanoTime()));
+        a -> new TokenBucket(config.limits().apiRate(), config.limits().apiBurst(), System.nanoTime()));
     synchronized (bucket) {
       return bucket.take(System.nanoTime());
     }

@@ -1,5 +1,8 @@
 package dev.apexpulse.auth;
 
+import dev.apexpulse.config.AppConfig;
+
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -62,5 +65,17 @@ public record Identity(
   public static Identity apiKey(String app) {
     List<ChannelPattern> all = List.of(ChannelPattern.compile("**", null));
     return new Identity(app, null, null, Long.MAX_VALUE, all, all, List.of("*"), false);
+  }
+
+  /** A read-only connection without a token ({@code ?app=}): the app's {@code anonymous} channels. */
+  public static Identity anonymous(AppConfig app) {
+    List<ChannelPattern> read = new ArrayList<>();
+    for (String p : app.anonymous()) {
+      ChannelPattern compiled = ChannelPattern.compile(p, null);
+      if (compiled != null) {
+        read.add(compiled);
+      }
+    }
+    return new Identity(app.id(), "anonymous", null, Long.MAX_VALUE, List.copyOf(read), List.of(), List.of(), true);
   }
 }

@@ -2,11 +2,11 @@ package dev.apexpulse.channel;
 
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
+import dev.apexpulse.core.SharedFrame;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,7 +15,6 @@ import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -38,18 +37,17 @@ public final class LocalHub {
   private final PulseMetrics metrics;
   private final Shard[] shards;
   private final long gapMillis;
-  private final int replayLimit;
   private final ConcurrentHashMap<ChannelKey, Entry> channels = new ConcurrentHashMap<>();
   private int registered;
   private Bridge bridge;
 
-  public LocalHub(Vertx vertx, History history, PulseMetrics metrics, int shardCount, long gapMillis, int replayLimit) {
+  public LocalHub(Vertx vertx, History history, PulseMetrics metrics, int shardCount, long gapMillis) {
     this.vertx = vertx;
     this.history = history;
     this.metrics = metrics;
     this.shards = new Shard[shardCount];
     this.gapMillis = gapMillis;
-    this.replayLimit = replayLimit;
+    metrics.channelsInUse(channels::size);
   }
 
   public void bridge(Bridge bridge) {
@@ -143,10 +141,10 @@ public final class LocalHub {
     if (e == null) {
       return;
     }
-    ByteBuf bytes = WireFrame.text(frame.getBytes(StandardCharsets.UTF_8));
+    SharedFrame shared = new SharedFrame(frame);
     for (Shard shard : shards) {
       if (shard != null && e.shardCounts.get(shard.index) > 0) {
-        shard.context.runOnContext(v -> shard.deliverEvent(key, bytes));
+        shard.context.runOnContext(v -> shard.deliverEvent(key, shared));
       }
     }
   }

@@ -2,8 +2,8 @@ package dev.apexpulse.channel;
 
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
+import dev.apexpulse.core.SharedFrame;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,7 +114,7 @@ public final class Shard {
     metrics.delivered(written, System.nanoTime() - m.arrivedNanos());
   }
 
-  void deliverEvent(ChannelKey key, ByteBuf frame) {
+  void deliverEvent(ChannelKey key, SharedFrame frame) {
     Subscriber[] targets = subscribers.get(key);
     if (targets != null) {
       for (Subscriber s : targets) {

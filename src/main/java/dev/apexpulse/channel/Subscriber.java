@@ -1,7 +1,7 @@
 package dev.apexpulse.channel;
 
 import dev.apexpulse.core.Message;
-import io.netty.buffer.ByteBuf;
+import dev.apexpulse.core.SharedFrame;
 
 /** One subscription of one connection, called on the connection's event loop. */
 public interface Subscriber {
@@ -10,5 +10,5 @@ public interface Subscriber {
   boolean deliver(Message message);
 
   /** Writes an unsequenced event frame (join/leave). */
-  void deliverEvent(ByteBuf frame);
+  void deliverEvent(SharedFrame frame);
 }

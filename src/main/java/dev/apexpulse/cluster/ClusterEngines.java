@@ -1,14 +1,16 @@
 package dev.apexpulse.cluster;
 
-import dev.apexpulse.Node;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.engine.Engines;
+import dev.apexpulse.engine.NodeControl;
 import dev.apexpulse.history.History;
+import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.Presence;
 import com.hazelcast.cluster.MembershipEvent;
@@ -44,6 +46,7 @@ public class ClusterEngines implements Engines {
   private final Map<String, String> env;
   private ClusterConfig cluster;
   private HazelcastClusterManager manager;
+  private Vertx vertx;
   private WorkerExecutor workers;
   private HazelcastHistory history;
   private HazelcastPresence presence;
@@ -86,6 +89,7 @@ public class ClusterEngines implements Engines {
     manager = new HazelcastClusterManager(hz);
     long t0 = System.nanoTime();
     return builder.withClusterManager(manager).buildClustered().onSuccess(v -> {
+      vertx = v;
       joinMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       workers = v.createSharedWorkerExecutor("pulse-hazelcast", WORKERS);
       LOG.info("joined Hazelcast cluster '{}' as member {} ({} members) in {} ms", cluster.name(),
@@ -112,17 +116,17 @@ public class ClusterEngines implements Engines {
   }
 
   @Override
-  public Future<Void> started(Node node) {
+  public Future<Void> started(PulseConfig config, PulseMetrics metrics, Publisher publisher, NodeControl node) {
     // users whose last connection was on a member that died: tell the channel they left
-    presence.onLostUser((key, client) -> announceLeave(node, key, client));
-    var registry = node.metrics().registry();
+    presence.onLostUser((key, client) -> announceLeave(config, key, client));
+    var registry = metrics.registry();
     Gauge.builder("pulse_bridge_consumers", bridge, EventBusBridge::consumerCount)
         .description("event-bus consumers of this node: one per channel with local subscribers").register(registry);
     Gauge.builder("pulse_cluster_members", this, e -> e.memberCount())
         .description("members of the Hazelcast cluster, as this node sees it").register(registry);
     Gauge.builder("pulse_cluster_join_seconds", this, e -> e.joinMillis / 1000.0)
         .description("time this node took to join the cluster").register(registry);
-    publishService = new PublishService(node.publisher());
+    publishService = new PublishService(publisher);
     membership = hazelcast().getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent e) {
@@ -134,8 +138,8 @@ public class ClusterEngines implements Engines {
         bridge.recheck();
       }
     });
-    startPauseGuard(node);
-    return publishService.register(node.vertx());
+    startPauseGuard(node, config.nodeId());
+    return publishService.register(vertx);
   }
 
   /**
@@ -147,7 +151,7 @@ public class ClusterEngines implements Engines {
    * {@code since}); Main then exits with {@link dev.apexpulse.Main#EXIT_FAILED} so it is restarted and
    * joins afresh. A thread of its own, so a blocked event loop is not mistaken for a frozen process.
    */
-  private void startPauseGuard(Node node) {
+  private void startPauseGuard(NodeControl node, String nodeId) {
     long limitSeconds = failureDetectionSeconds();
     long limit = TimeUnit.SECONDS.toNanos(limitSeconds);
     pauseGuard = new Thread(() -> {
@@ -164,7 +168,7 @@ public class ClusterEngines implements Engines {
         if (gap > limit) {
           node.fail(String.format("node %s was frozen for %.1f s, longer than the cluster's failure detection (%d s,"
                   + " hazelcast.max.no.heartbeat.seconds): the cluster has dropped it; stopping so that its clients"
-                  + " reconnect to the cluster (restart it to rejoin)", node.config().nodeId(), gap / 1e9, limitSeconds));
+                  + " reconnect to the cluster (restart it to rejoin)", nodeId, gap / 1e9, limitSeconds));
           return;
         }
       }
@@ -188,7 +192,7 @@ public class ClusterEngines implements Engines {
   }
 
   @Override
-  public Future<Void> stopping(Node node) {
+  public Future<Void> stopping() {
     if (pauseGuard != null) {
       pauseGuard.interrupt();
     }
@@ -215,29 +219,22 @@ public class ClusterEngines implements Engines {
   }
 
   @Override
+  public boolean clustered() {
+    return true;
+  }
+
+  @Override
   public String describe() {
     return "clustered: Hazelcast cluster '" + cluster.name() + "', " + memberCount() + " members, joined in " + joinMillis + " ms";
   }
 
-  public HazelcastInstance hazelcast() {
+  private HazelcastInstance hazelcast() {
     return manager.getHazelcastInstance();
   }
 
-  public HazelcastClusterManager clusterManager() {
-    return manager;
-  }
 
-  public EventBusBridge eventBusBridge() {
-    return bridge;
-  }
 
-  public HazelcastPresence hazelcastPresence() {
-    return presence;
-  }
 
-  public long joinMillis() {
-    return joinMillis;
-  }
 
   private int memberCount() {
     try {
@@ -254,8 +251,8 @@ public class ClusterEngines implements Engines {
     return cluster;
   }
 
-  private void announceLeave(Node node, ChannelKey key, ClientInfo client) {
-    AppConfig app = node.config().app(key.app());
+  private void announceLeave(PulseConfig config, ChannelKey key, ClientInfo client) {
+    AppConfig app = config.app(key.app());
     if (app != null && app.presenceEvents()) {
       JsonObject frame = new JsonObject().put("type", "leave").put("channel", key.channel()).put("user", client.user());
       if (client.name() != null) {

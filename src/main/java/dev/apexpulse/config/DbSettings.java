@@ -64,7 +64,7 @@ public record DbSettings(
     }
     int poolSize = db.integer("poolSize", 4, 1, 64);
     int queryTimeout = db.integer("queryTimeoutSeconds", 30, 1, 3600);
-    boolean readiness = db.bool("readiness", true);
+    boolean readiness = db.bool("readiness", false);
 
     ConfigReader outbox = top.section("outbox");
     // on unless turned off, and only with a database (PULSE_DB_URL="" turns both off)

@@ -28,12 +28,4 @@ public enum ErrorCode {
     return wire;
   }
 
-  public static ErrorCode fromWire(String code) {
-    for (ErrorCode c : values()) {
-      if (c.wire.equals(code)) {
-        return c;
-      }
-    }
-    return null;
-  }
 }

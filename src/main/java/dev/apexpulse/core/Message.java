@@ -1,18 +1,14 @@
 package dev.apexpulse.core;
 
-import dev.apexpulse.channel.WireFrame;
 import io.netty.buffer.ByteBuf;
-import io.vertx.core.json.Json;
-
-import java.nio.charset.StandardCharsets;
 
 /**
- * A published message with its place in the channel. Its client frame is encoded once, on first
- * use, and the same bytes are then written to every local subscriber (and replayed from history).
+ * A published message with its place in the channel. Its client frame is encoded once per node and
+ * wire format, on first use, and the same bytes are then written to every local subscriber using that
+ * format (and replayed from history).
  *
  * <p>A message is either JSON ({@code data} set, {@code bytes} null) or binary ({@code bytes} set,
- * {@code data} null). A binary message goes to clients as a binary WebSocket frame: version 1,
- * channel length (uint16 BE), channel (UTF-8), offset (uint64 BE), then the raw bytes.
+ * {@code data} null).
  *
  * @param data        the payload as JSON text, or null for a binary message
  * @param from        the publishing user, or null (API key, job, outbox)
@@ -21,11 +17,6 @@ import java.nio.charset.StandardCharsets;
  */
 public record Message(ChannelKey key, long offset, String epoch, String data, String from, long publishedAt,
                       NodeLocal local, byte[] bytes) {
-
-  /** Version byte of the binary frame layout. */
-  public static final byte BINARY_VERSION = 1;
-  /** Version byte, channel length and offset: the binary frame without channel and payload. */
-  public static final int BINARY_FIXED_HEADER = 1 + 2 + 8;
 
   public Message {
     if ((data == null) == (bytes == null)) {
@@ -58,51 +49,17 @@ public record Message(ChannelKey key, long offset, String epoch, String data, St
   }
 
   /**
-   * The client's WebSocket frame ({@link WireFrame}), shared by all writers: release() on it is a no-op,
-   * and writers take a {@code duplicate()} so each socket has its own read position over the same bytes.
-   * A text {@code message} frame for JSON, the binary frame layout for bytes (see {@link #binary()}).
+   * The client frame in this wire format, shared by all writers: release() on it is a no-op, and
+   * writers take a {@code duplicate()} so each socket has its own read position over the same bytes.
    */
-  public ByteBuf frame() {
-    ByteBuf b = local.frame;
-    if (b == null) {
-      b = bytes == null
-          ? WireFrame.text(encode().getBytes(StandardCharsets.UTF_8))
-          : WireFrame.binary(encodeBinary(key.channel(), offset, bytes));
-      local.frame = b;
-    }
-    return b;
+  public ByteBuf frame(WireFormat format) {
+    ByteBuf b = local.frames.get(format);
+    return b != null ? b : local.frames.put(format, format.message(this));
   }
 
-  private String encode() {
-    StringBuilder s = new StringBuilder(data.length() + key.channel().length() + 80)
-        .append("{\"type\":\"message\",\"channel\":\"").append(key.channel())
-        .append("\",\"offset\":").append(offset)
-        .append(",\"data\":").append(data);
-    if (from != null) {
-      s.append(",\"from\":").append(Json.encode(from));
-    }
-    return s.append('}').toString();
-  }
-
-  /** The binary frame: version, channel length (uint16 BE), channel, offset (uint64 BE), payload. */
-  public static byte[] encodeBinary(String channel, long offset, byte[] payload) {
-    byte[] ch = channel.getBytes(StandardCharsets.UTF_8);
-    byte[] out = new byte[BINARY_FIXED_HEADER + ch.length + payload.length];
-    out[0] = BINARY_VERSION;
-    out[1] = (byte) (ch.length >>> 8);
-    out[2] = (byte) ch.length;
-    System.arraycopy(ch, 0, out, 3, ch.length);
-    int at = 3 + ch.length;
-    for (int i = 0; i < 8; i++) {
-      out[at + i] = (byte) (offset >>> (56 - 8 * i));
-    }
-    System.arraycopy(payload, 0, out, at + 8, payload.length);
-    return out;
-  }
-
-  /** What only this node's copy has: arrival time and the lazily encoded frame (a benign race). */
+  /** What only this node's copy has: arrival time and the lazily encoded frames (see {@link FrameCache}). */
   public static final class NodeLocal {
     final long arrivedNanos = System.nanoTime();
-    volatile ByteBuf frame;
+    final FrameCache frames = new FrameCache();
   }
 }

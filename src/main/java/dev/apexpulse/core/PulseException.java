@@ -1,7 +1,7 @@
 package dev.apexpulse.core;
 
 /** A refused request: becomes an {@code error} frame, an HTTP error body or an event-bus failure. */
-public final class PulseException extends RuntimeException {
+public class PulseException extends RuntimeException {
   private final ErrorCode code;
 
   public PulseException(ErrorCode code, String message) {

@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The database bridge's meters, in the node's registry: {@code pulse_db_up}, {@code pulse_outbox_*}.
+ * The outbox poller's meters, in the node's registry: {@code pulse_outbox_*}.
  * The poller's gauges are only meaningful on the node that is the poller ({@code pulse_outbox_runner 1}).
  */
 public final class OutboxMetrics {
@@ -21,10 +21,8 @@ public final class OutboxMetrics {
   private final Counter pollFailures;
   private final Map<String, Counter> dead = new ConcurrentHashMap<>();
 
-  public OutboxMetrics(MeterRegistry registry, Database database) {
+  public OutboxMetrics(MeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder("pulse_db_up", database, d -> d.up() ? 1 : 0)
-        .description("1 when the last database operation or probe reached the database").register(registry);
     Gauge.builder("pulse_outbox_runner", runner, AtomicLong::get)
         .description("1 on the node that polls the outbox (one per cluster)").register(registry);
     Gauge.builder("pulse_outbox_polling", polling, AtomicLong::get)

@@ -1,6 +1,5 @@
 package dev.apexpulse.demo;
 
-import dev.apexpulse.Node;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
@@ -48,18 +47,15 @@ public final class DemoOrders {
   private static final String COLUMNS = "id, owner, status, created_at";
 
   private final Pool pool;
-  private final String off;
   private final Future<Void> ready;
 
-  private DemoOrders(Pool pool, String off, Future<Void> ready) {
+  private DemoOrders(Pool pool, Future<Void> ready) {
     this.pool = pool;
-    this.off = off;
     this.ready = ready;
   }
 
   /** For a node: on in dev mode with the demo on and an H2 {@code db.url}, else off (with the reason). */
-  public static DemoOrders start(Node node) {
-    PulseConfig c = node.config();
+  public static DemoOrders start(Vertx vertx, PulseConfig c) {
     if (c.mode() != PulseConfig.Mode.DEV || !c.http().demo()) {
       return off("the demo orders exist in dev mode with http.demo on only");
     }
@@ -68,12 +64,12 @@ public final class DemoOrders {
     if (!url.startsWith("jdbc:h2:")) {
       return off("the demo orders need the embedded H2 database (db.url)");
     }
-    return open(node.vertx(), url, db.getValue("user") instanceof String u ? u : "",
+    return open(vertx, url, db.getValue("user") instanceof String u ? u : "",
         db.getValue("password") instanceof String p ? p : "");
   }
 
   public static DemoOrders off(String reason) {
-    return new DemoOrders(null, reason, Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, reason)));
+    return new DemoOrders(null, Future.failedFuture(new PulseException(ErrorCode.NOT_FOUND, reason)));
   }
 
   /** Opens a small pool of its own, creates the table and trigger if missing and seeds an empty table. */
@@ -95,7 +91,7 @@ public final class DemoOrders {
     });
     ready.onSuccess(v -> LOG.info("demo orders: table pulse_demo_orders ready (/dev/orders, dev mode only)"))
         .onFailure(e -> LOG.warn("demo orders unavailable: {}", e.getMessage()));
-    return new DemoOrders(pool, null, ready);
+    return new DemoOrders(pool, ready);
   }
 
   private static Future<Void> seed(SqlConnection conn) {
@@ -221,11 +217,6 @@ public final class DemoOrders {
           .put("created_at", String.valueOf(r.getValue(3))));
     }
     return out;
-  }
-
-  /** Why the demo orders are off, or null. */
-  public String offReason() {
-    return off;
   }
 
   public Future<Void> close() {

@@ -1,6 +1,5 @@
 package dev.apexpulse.demo;
 
-import dev.apexpulse.Node;
 import dev.apexpulse.api.ApiError;
 import dev.apexpulse.auth.DevTokens;
 import dev.apexpulse.auth.OriginPolicy;
@@ -10,6 +9,7 @@ import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
 import dev.apexpulse.demo.DemoOrders;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -29,9 +29,9 @@ import java.util.List;
 public final class DemoPage {
   private DemoPage() {}
 
-  public static void mount(Router router, Node node, DemoOrders orders) {
-    if (node.config().mode() == PulseConfig.Mode.DEV) {
-      router.get("/dev/token").handler(ctx -> devToken(ctx, node));
+  public static void mount(Router router, PulseConfig config, Vertx vertx, DemoOrders orders) {
+    if (config.mode() == PulseConfig.Mode.DEV) {
+      router.get("/dev/token").handler(ctx -> devToken(ctx, config, vertx));
       router.route("/dev/orders*").handler(DemoPage::loopbackOnly);
       router.post("/dev/orders*").handler(BodyHandler.create(false).setBodyLimit(4096));
       router.get("/dev/orders").handler(ctx -> {
@@ -98,13 +98,13 @@ public final class DemoPage {
     });
   }
 
-  private static void devToken(RoutingContext ctx, Node node) {
+  private static void devToken(RoutingContext ctx, PulseConfig config, Vertx vertx) {
     if (!isLoopback(ctx)) {
       ApiError.send(ctx, ErrorCode.FORBIDDEN, "dev tokens are handed out to localhost only");
       return;
     }
     String appId = ctx.request().getParam("app", "100");
-    AppConfig app = node.config().app(appId);
+    AppConfig app = config.app(appId);
     if (app == null || !app.generated()) {
       ApiError.send(ctx, ErrorCode.NOT_FOUND, "no dev secret for app " + appId);
       return;
@@ -124,7 +124,7 @@ public final class DemoPage {
       ApiError.send(ctx, ErrorCode.BAD_REQUEST, "ttl must be an integer");
       return;
     }
-    String token = new DevTokens(node.vertx(), app).mint(user, ctx.request().getParam("name", user),
+    String token = new DevTokens(vertx, app).mint(user, ctx.request().getParam("name", user),
         List.of("**"), List.of("**"), Math.max(1, Math.min(ttl, 24 * 3600)));
     ApiError.json(ctx, 200, new JsonObject().put("token", token).put("app", appId).put("user", user));
   }

@@ -1,10 +1,11 @@
 package dev.apexpulse.engine;
 
-import dev.apexpulse.Node;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.history.History;
+import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,13 +29,13 @@ public interface Engines {
 
   Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub);
 
-  /** Runs once the node is deployed, before its start completes (e.g. event-bus services). */
-  default Future<Void> started(Node node) {
+  /** Runs once the node is deployed, before its start completes (e.g. event-bus services, metrics). */
+  default Future<Void> started(PulseConfig config, PulseMetrics metrics, Publisher publisher, NodeControl node) {
     return Future.succeededFuture();
   }
 
   /** Runs while the node stops: its sockets are closed, Vert.x is not yet. */
-  default Future<Void> stopping(Node node) {
+  default Future<Void> stopping() {
     return Future.succeededFuture();
   }
 
@@ -43,4 +44,9 @@ public interface Engines {
 
   /** How this node runs, for the start-up log line. */
   String describe();
+
+  /** Whether history, presence and routing are shared with other nodes. */
+  default boolean clustered() {
+    return false;
+  }
 }

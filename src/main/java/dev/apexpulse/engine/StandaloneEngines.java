@@ -3,11 +3,14 @@ package dev.apexpulse.engine;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalBridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.MemoryHistory;
+import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.LocalPresence;
 import dev.apexpulse.presence.Presence;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -20,9 +23,19 @@ public class StandaloneEngines implements Engines {
     return Future.succeededFuture(builder.build());
   }
 
+  private MemoryHistory history;
+
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    return new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L, System::currentTimeMillis);
+    history = new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L, System::currentTimeMillis);
+    return history;
+  }
+
+  @Override
+  public Future<Void> started(PulseConfig config, PulseMetrics metrics, Publisher publisher, NodeControl node) {
+    Gauge.builder("pulse_history_channels", history, MemoryHistory::channelCount)
+        .description("Channels whose history this node keeps in memory").register(metrics.registry());
+    return Future.succeededFuture();
   }
 
   @Override

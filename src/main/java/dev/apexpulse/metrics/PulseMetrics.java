@@ -15,9 +15,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /** The gateway's own meters, in the same Prometheus registry as Vert.x's. */
 public final class PulseMetrics {
+  /** The window of the fan-out latency's percentiles and maximum. */
+  public static final int LATENCY_WINDOW_SECONDS = 10;
   private final PrometheusMeterRegistry registry;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicLong subscriptions = new AtomicLong();
@@ -51,6 +54,10 @@ public final class PulseMetrics {
     fanoutLatency = Timer.builder("pulse_fanout_latency")
         .description("From a message reaching this node to its frames being queued on every local socket")
         .publishPercentileHistogram()
+        // the console's p50/p99: Micrometer keeps them over a sliding window
+        .publishPercentiles(0.5, 0.99)
+        .distributionStatisticExpiry(Duration.ofSeconds(LATENCY_WINDOW_SECONDS))
+        .distributionStatisticBufferLength(LATENCY_WINDOW_SECONDS)
         .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(10))
         .register(registry);
     slowConsumers = Counter.builder("pulse_slow_consumer_closes")
@@ -63,6 +70,13 @@ public final class PulseMetrics {
       errors.put(code, Counter.builder("pulse_errors").tag("code", code.wire())
           .description("Protocol and API errors by code").register(registry));
     }
+  }
+
+  /** Channels with local subscribers on this node (one event-bus consumer each when clustered). */
+  public void channelsInUse(Supplier<Integer> count) {
+    // a strong reference: gauges hold their state weakly, and nothing else holds this supplier
+    Gauge.builder("pulse_channels", count, Supplier::get).strongReference(true)
+        .description("Channels with subscribers on this node").register(registry);
   }
 
   public PrometheusMeterRegistry registry() {

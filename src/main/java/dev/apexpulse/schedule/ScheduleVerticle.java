@@ -12,9 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,14 +55,12 @@ import java.util.concurrent.TimeUnit;
 public final class ScheduleVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ScheduleVerticle.class);
   public static final String LOCK_PREFIX = "pulse.lock.job.";
-  /** The runner of a triggerable job consumes its triggers here, so a trigger from any node reaches it. */
-  public static final String TRIGGER_PREFIX = "pulse.trigger.";
   static final long LEASE_RETRY_MILLIS = 1000;
   /** A cron run missed by at most this much while the runner changed is run at once by the new runner. */
   static final Duration CATCH_UP = Duration.ofSeconds(60);
   private static final long LOG_REPEAT_MILLIS = 60_000;
   /** Extra time on top of the query timeout before a run is given up (a driver that ignores the timeout). */
-  private static final long GUARD_MILLIS = 5_000;
+  static final long GUARD_MILLIS = 5_000;
 
   private final Publisher publisher;
   private final String nodeId;
@@ -154,16 +150,6 @@ public final class ScheduleVerticle extends VerticleBase {
     return "job:" + job;
   }
 
-  /**
-   * Asks the job's runner, on whichever node it is, to run the job now. Completes when a run that
-   * started after the request has published (or failed); requests within the job's
-   * {@code minIntervalMillis} share one run.
-   */
-  public static Future<Void> trigger(Vertx vertx, JobSettings job) {
-    long timeout = job.timeoutSeconds() * 1000L + GUARD_MILLIS + job.minIntervalMillis() + 5_000;
-    return vertx.eventBus().request(TRIGGER_PREFIX + job.name(), job.name(), new DeliveryOptions().setSendTimeout(timeout))
-        .mapEmpty();
-  }
 
   private final class Job {
     final JobSettings cfg;
@@ -196,8 +182,8 @@ public final class ScheduleVerticle extends VerticleBase {
     /** This node became the runner: continue from the state the previous runner left. */
     void acquired() {
       metrics.runner(cfg.name(), true);
-      // every job: the operator console runs any job now; clients only triggerable ones (Connection checks)
-      triggers = vertx.eventBus().consumer(TRIGGER_PREFIX + cfg.name(), this::onTrigger);
+      // every job: the operator console runs any job now; clients only triggerable ones (Session checks)
+      triggers = vertx.eventBus().consumer(JobTrigger.ADDRESS_PREFIX + cfg.name(), this::onTrigger);
       runners.get(key(cfg.name())).otherwise((JsonObject) null).onComplete(ar -> {
         if (stopped) {
           return;

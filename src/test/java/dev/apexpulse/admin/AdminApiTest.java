@@ -14,7 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -73,19 +75,30 @@ class AdminApiTest {
     return r;
   }
 
+  /**
+   * A console session. Its reply is the one admin response that carries a JWT (with the ticket's): the
+   * console credential it exists to hand out, for the console's audience only, never an app token.
+   */
   static String session(String operator) {
-    Http.Response r = post("/session", ADMIN_KEY, new JsonObject().put("operator", operator).encode());
+    Http.Response r = Http.post(url("/session"), ADMIN_KEY, new JsonObject().put("operator", operator).encode());
     assertThat(r.status()).isEqualTo(200);
-    return r.json().getString("token");
+    return consoleToken(r.json().getString("token"));
   }
 
   static String ticket(String session) {
-    return post("/ticket", session, "").json().getString("ticket");
+    return consoleToken(Http.post(url("/ticket"), session, "").json().getString("ticket"));
+  }
+
+  private static String consoleToken(String jwt) {
+    JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+    assertThat(claims.getString("aud")).isEqualTo("apex-pulse-console");
+    assertThat(claims.containsKey("app")).as("no app claim").isFalse();
+    return jwt;
   }
 
   /** A console socket, subscribed; returns it with the first (full) message consumed. */
   static WsClient console(List<JsonObject> full) {
-    WsClient c = WsClient.open(vertx, node.wsUrl("token=" + ticket(session("tester"))));
+    WsClient c = WsClient.open(vertx, node.consoleWsUrl("token=" + ticket(session("tester"))));
     JsonObject sub = c.subscribe(ConsoleFeed.CHANNEL);
     assertThat(sub.getString("type")).isEqualTo("subscribed");
     JsonObject first = c.next("message");
@@ -127,12 +140,12 @@ class AdminApiTest {
   void theKeyAndASessionOpenTheApi() {
     assertThat(get("/overview", ADMIN_KEY).status()).isEqualTo(200);
     String s = session("alice");
-    assertThat(s).startsWith(AdminAccess.PREFIX);
+    assertThat(s.split("\\.")).as("a JWT").hasSize(3);
     assertThat(get("/overview", s).status()).isEqualTo(200);
     // a ticket is not a session
     assertThat(get("/overview", ticket(s)).status()).isEqualTo(401);
     // a session signed with another admin key is worth nothing here
-    String forged = new AdminAccess("another-admin-key-0123456789-xyz").session("mallory", System.currentTimeMillis());
+    String forged = new AdminAccess(vertx, "another-admin-key-0123456789-xyz").session("mallory", System.currentTimeMillis());
     assertThat(get("/overview", forged).status()).isEqualTo(401);
     Http.Response page = Http.get(node.httpBase() + "/console", null);
     assertThat(page.status()).isEqualTo(200);
@@ -147,32 +160,40 @@ class AdminApiTest {
       assertThat(app.drain(1500)).noneMatch(f -> "message".equals(f.getString("type")));
     }
     // a ticket of another admin key: refused like a bad token
-    String forgedSession = new AdminAccess("another-admin-key-0123456789-xyz").session("m", System.currentTimeMillis());
-    AdminAccess other = new AdminAccess("another-admin-key-0123456789-xyz");
-    String forgedTicket = other.ticket(other.verifySession(forgedSession, System.currentTimeMillis()), System.currentTimeMillis());
-    try (WsClient c = WsClient.connect(vertx, node.wsUrl("token=" + forgedTicket))) {
+    AdminAccess other = new AdminAccess(vertx, "another-admin-key-0123456789-xyz");
+    String forgedSession = other.session("m", System.currentTimeMillis());
+    String forgedTicket = other.ticket(other.verifySession(forgedSession).await(), System.currentTimeMillis());
+    try (WsClient c = WsClient.connect(vertx, node.consoleWsUrl("token=" + forgedTicket))) {
       assertThat(c.next("error").getString("code")).isEqualTo("unauthorized");
       assertThat(c.awaitClose()).isEqualTo((short) 1008);
     }
-    // a session token is not a ticket
-    try (WsClient c = WsClient.connect(vertx, node.wsUrl("token=" + session("s")))) {
+    // a session token is not a ticket, nor is an app token
+    try (WsClient c = WsClient.connect(vertx, node.consoleWsUrl("token=" + session("s")))) {
+      assertThat(c.awaitClose()).isEqualTo((short) 1008);
+    }
+    try (WsClient c = WsClient.connect(vertx, node.consoleWsUrl("token=" + node.token("alice")))) {
+      assertThat(c.next("error").getString("code")).isEqualTo("unauthorized");
+      assertThat(c.awaitClose()).isEqualTo((short) 1008);
+    }
+    // and a ticket opens no app socket
+    try (WsClient c = WsClient.connect(vertx, node.wsUrl("token=" + ticket(session("u"))))) {
       assertThat(c.awaitClose()).isEqualTo((short) 1008);
     }
     // a console socket may follow the console channel only
-    try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + ticket(session("t"))))) {
+    try (WsClient c = WsClient.open(vertx, node.consoleWsUrl("token=" + ticket(session("t"))))) {
       assertThat(c.subscribe("dashboard/orders").getString("code")).isEqualTo("forbidden");
       assertThat(c.publish(ConsoleFeed.CHANNEL, 1).getString("code")).isEqualTo("forbidden");
       assertThat(c.request(new JsonObject().put("type", "auth").put("token", node.token("x"))).getString("code")).isEqualTo("forbidden");
       assertThat(c.subscribe(ConsoleFeed.CHANNEL).getString("type")).isEqualTo("subscribed");
     }
     // a page of another origin cannot open one; the console page's own origin (the gateway's) can
-    try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + ticket(session("o")), "https://evil.example.com")) {
-      assertThat(raw.handshakeStatus).isEqualTo(403);
+    try (RawWs raw = RawWs.connect(node.port(), "/console/ws?token=" + ticket(session("o")), "https://evil.example.com")) {
+      assertThat(raw.status).isEqualTo(403);
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
     }
-    try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + ticket(session("o")), "http://127.0.0.1:" + node.port())) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+    try (RawWs raw = RawWs.connect(node.port(), "/console/ws?token=" + ticket(session("o")), "http://127.0.0.1:" + node.port())) {
+      assertThat(raw.status).isEqualTo(101);
       assertThat(raw.read().text()).contains("welcome");
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
@@ -376,7 +397,7 @@ class AdminApiTest {
       assertThat(api.status()).isEqualTo(404);
       assertThat(api.errorCode()).isEqualTo("not_found");
       assertThat(Http.post(off.httpBase() + "/api/v1/admin/session", ADMIN_KEY, "{}").status()).isEqualTo(404);
-      try (WsClient c = WsClient.connect(vertx, off.wsUrl("token=" + new AdminAccess(ADMIN_KEY)
+      try (WsClient c = WsClient.connect(vertx, off.consoleWsUrl("token=" + new AdminAccess(vertx, ADMIN_KEY)
           .ticket(new AdminAccess.Grant("x", "y", System.currentTimeMillis() + 60_000), System.currentTimeMillis())))) {
         assertThat(c.awaitClose()).isEqualTo((short) 1008);
       }

@@ -1,6 +1,6 @@
 package dev.apexpulse.auth;
 
-import dev.apexpulse.support.FastWs;
+import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.Jwt;
 import dev.apexpulse.support.LiveNodeTest;
@@ -101,7 +101,7 @@ class AuthAttackTest extends LiveNodeTest {
 
   /** The token is refused in the URL: an unauthorized error frame, then close 1008. */
   private static String refused(String token) throws Exception {
-    try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token, null)) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token, null)) {
       assertThat(ws.status).isEqualTo(101);
       JsonObject error = new JsonObject(ws.read().text());
       assertThat(error.getString("code")).as(error.encode()).isEqualTo("unauthorized");
@@ -226,9 +226,9 @@ class AuthAttackTest extends LiveNodeTest {
   void anExpirySoFarAwayThatItOverflowsIsNeverReadAsEverlasting() throws Exception {
     // exp * 1000 does not fit a long: fail safe, the connection is treated as expired at once
     for (long exp : new long[] {9_300_000_000_000_000L, 18_446_745_773_709_551L}) {
-      try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + node.jwt.hs256(claims(TestNode.APP, "scott", 0).put("exp", exp)), null)) {
-        FastWs.Frame f = ws.read();
-        while (f != null && f.opcode() != FastWs.CLOSE) {
+      try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + node.jwt.hs256(claims(TestNode.APP, "scott", 0).put("exp", exp)), null)) {
+        RawWs.Frame f = ws.read();
+        while (f != null && f.opcode() != RawWs.CLOSE) {
           f = ws.read();
         }
         assertThat(f).isNotNull();
@@ -377,15 +377,15 @@ class AuthAttackTest extends LiveNodeTest {
         new Case("http://evil.net/http://localhost:3000", 403),
         new Case("", 403));
     for (Case k : cases) {
-      try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + t, k.origin)) {
+      try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + t, k.origin)) {
         assertThat(ws.status).as(String.valueOf(k.origin)).isEqualTo(k.status);
       }
     }
     // anonymous and first-frame connections check the Origin too
-    try (FastWs ws = FastWs.connect(node.port(), "/ws?app=100", "null")) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws?app=100", "null")) {
       assertThat(ws.status).isEqualTo(403);
     }
-    try (FastWs ws = FastWs.connect(node.port(), "/ws", "https://apex.example.com.evil.net")) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws", "https://apex.example.com.evil.net")) {
       assertThat(ws.status).isEqualTo(403);
     }
   }

@@ -5,7 +5,6 @@ import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,7 +66,7 @@ class TokenAttackTest extends LiveNodeTest {
   private void refusedInUrl(String token, String reasonPart) {
     // a raw client: the server answers and closes at once, faster than a library client attaches handlers
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + token, null)) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+      assertThat(raw.status).isEqualTo(101);
       JsonObject error = new JsonObject(raw.read().text());
       assertThat(error.getString("type")).isEqualTo("error");
       assertThat(error.getString("code")).isEqualTo("unauthorized");

@@ -1,10 +1,11 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.SharedFrame;
+
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,7 +42,7 @@ class HubContextTest {
     }
 
     @Override
-    public void deliverEvent(ByteBuf frame) {}
+    public void deliverEvent(SharedFrame frame) {}
   };
 
   @Test
@@ -49,7 +50,7 @@ class HubContextTest {
     ContextInternal x = ((VertxInternal) vertx).createEventLoopContext();
     ContextInternal y = ((VertxInternal) vertx).createEventLoopContext();
     assertThat(x.nettyEventLoop()).isNotSameAs(y.nettyEventLoop());
-    LocalHub hub = new LocalHub(vertx, new MemoryHistory(10, 60_000, System::currentTimeMillis), new PulseMetrics(), 2, 100, 100);
+    LocalHub hub = new LocalHub(vertx, new MemoryHistory(10, 60_000, System::currentTimeMillis), new PulseMetrics(), 2, 100);
     hub.bridge(new Bridge() {
       @Override
       public Future<Void> open(ChannelKey key) {

@@ -1,11 +1,12 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.SharedFrame;
+
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,14 +39,14 @@ class SequencerTest {
     }
 
     @Override
-    public void deliverEvent(ByteBuf frame) {}
+    public void deliverEvent(SharedFrame frame) {}
   };
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     history = new MemoryHistory(100, 600_000, System::currentTimeMillis);
-    hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 50, 1000);
+    hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 50);
     hub.bridge(new LocalBridge(hub));
     Context context = vertx.getOrCreateContext();
     shard = hub.newShard(context);
@@ -93,7 +94,7 @@ class SequencerTest {
       }
 
       @Override
-      public void deliverEvent(ByteBuf frame) {
+      public void deliverEvent(SharedFrame frame) {
         throw new IllegalStateException("WebSocket is closed");
       }
     };
@@ -105,7 +106,7 @@ class SequencerTest {
       }
 
       @Override
-      public void deliverEvent(ByteBuf frame) {}
+      public void deliverEvent(SharedFrame frame) {}
     };
     Future.<Void>future(p -> shard.context().runOnContext(v -> hub.subscribe(shard, key, broken)
         .compose(x -> hub.subscribe(shard, key, after)).onComplete(p))).await(5, TimeUnit.SECONDS);
@@ -126,7 +127,7 @@ class SequencerTest {
   @Test
   void aGapHistoryNoLongerHasIsSkippedNotWaitedForever() throws Exception {
     MemoryHistory tiny = new MemoryHistory(1, 600_000, System::currentTimeMillis);
-    LocalHub small = new LocalHub(vertx, tiny, new PulseMetrics(), 1, 50, 1000);
+    LocalHub small = new LocalHub(vertx, tiny, new PulseMetrics(), 1, 50);
     small.bridge(new LocalBridge(small));
     Context context = vertx.getOrCreateContext();
     Shard s = small.newShard(context);
@@ -142,7 +143,7 @@ class SequencerTest {
 
   @Test
   void anEpochChangeLeavesNoOldGapTimerToCutTheNextWaitShort() throws Exception {
-    LocalHub slow = new LocalHub(vertx, history, new PulseMetrics(), 1, 2000, 1000);
+    LocalHub slow = new LocalHub(vertx, history, new PulseMetrics(), 1, 2000);
     slow.bridge(new LocalBridge(slow));
     Context context = vertx.getOrCreateContext();
     Shard s = slow.newShard(context);

@@ -1,5 +1,7 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.core.SharedFrame;
+
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.channel.Subscriber;
@@ -7,7 +9,6 @@ import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,7 +40,7 @@ class EventBusBridgeTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     history = new MemoryHistory(100, 600_000, System::currentTimeMillis);
-    hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 100, 1000);
+    hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 100);
     bridge = new EventBusBridge(vertx, hub, history, 1000);
     hub.bridge(bridge);
     Context context = vertx.getOrCreateContext();
@@ -52,7 +53,7 @@ class EventBusBridgeTest {
       }
 
       @Override
-      public void deliverEvent(ByteBuf frame) {}
+      public void deliverEvent(SharedFrame frame) {}
     };
     Future.<Void>future(p -> context.runOnContext(v -> hub.subscribe(shard, key, recorder).onComplete(p)))
         .await(5, TimeUnit.SECONDS);

@@ -4,6 +4,7 @@ import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
+import dev.apexpulse.transport.websocket.WebSocketFormat;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.support.TestNode;
@@ -218,7 +219,7 @@ class HazelcastHistoryTest {
     Message viaBus = EventBusBridge.decode(k, EventBusBridge.encode(stored));
     assertThat(viaBus.bytes()).isEqualTo(payload);
     assertThat(viaBus.offset()).isEqualTo(stored.offset());
-    assertThat(viaBus.frame().nioBuffer()).isEqualTo(stored.frame().nioBuffer());
+    assertThat(viaBus.frame(WebSocketFormat.INSTANCE).nioBuffer()).isEqualTo(stored.frame(WebSocketFormat.INSTANCE).nioBuffer());
     Message jsonViaBus = EventBusBridge.decode(k, EventBusBridge.encode(json));
     assertThat(jsonViaBus.binary()).isFalse();
     assertThat(jsonViaBus.data()).isEqualTo("{\"n\":2}");

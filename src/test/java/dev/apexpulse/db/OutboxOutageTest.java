@@ -66,10 +66,16 @@ class OutboxOutageTest {
       server.stop();
       long down = System.currentTimeMillis();
       System.out.println("H2 server stopped with " + written.get() + " rows written, " + got.size() + " received");
+      // ready means "can serve sockets": the outage is reported, the node stays in the load balancer
       Await.until("readiness reports the database down", 5000, () -> {
         Http.Response r = Http.get(node.httpBase() + "/health/ready", null);
-        return r.status() == 503 && "DOWN".equals(r.json().getString("db"));
+        return "DOWN".equals(r.json().getString("db"));
       });
+      assertThat(Http.get(node.httpBase() + "/health/ready", null).status()).isEqualTo(200);
+      try (WsClient late = WsClient.open(vertx, node.wsUrl("token=" + node.token("late")))) {
+        assertThat(late.subscribe("outage/other").getString("type")).as("a new socket while the database is down")
+            .isEqualTo("subscribed");
+      }
       Await.until("the metrics show the database down and the poller backing off", 5000, () -> {
         String metrics = Http.get(node.httpBase() + "/metrics", null).body();
         return metrics.contains("pulse_db_up 0.0") && metrics.contains("pulse_outbox_polling 0.0");
@@ -96,12 +102,36 @@ class OutboxOutageTest {
       assertThat(List.copyOf(distinct)).as("in commit order").isSorted();
       assertThat(got.size() - distinct.size()).as("duplicates (a publish whose delete failed is not repeated)").isZero();
       Await.until("outbox empty", 5000, () -> db.count("pulse_outbox") == 0);
-      Await.until("readiness up again", 5000, () -> Http.get(node.httpBase() + "/health/ready", null).status() == 200);
+      Await.until("the database reported up again", 5000,
+          () -> "UP".equals(Http.get(node.httpBase() + "/health/ready", null).json().getString("db")));
       assertThat(db.count("pulse_outbox_dead")).isZero();
     } finally {
       writing.set(false);
       server.stop();
       vertx.close();
+    }
+  }
+
+  /** The old behaviour, kept as an opt-in: {@code db.readiness: true} takes a node out while its database is down. */
+  @Test
+  void readinessOptInTurnsNotReadyWhileTheDatabaseIsDown() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Server server = Server.createTcpServer("-tcpPort", Integer.toString(port), "-ifNotExists").start();
+    try (TestDb db = TestDb.overTcp("readiness", port);
+         TestNode node = TestNode.start(db.nodeConfig().put("db", db.nodeConfig().getJsonObject("db").put("readiness", true)))) {
+      Await.until("ready with the database up", 5000, () -> Http.get(node.httpBase() + "/health/ready", null).status() == 200);
+      server.stop();
+      Await.until("not ready while the database is down", 5000, () -> {
+        Http.Response r = Http.get(node.httpBase() + "/health/ready", null);
+        return r.status() == 503 && "DOWN".equals(r.json().getString("db"));
+      });
+      server = Server.createTcpServer("-tcpPort", Integer.toString(port), "-ifNotExists").start();
+      Await.until("ready again", 10_000, () -> Http.get(node.httpBase() + "/health/ready", null).status() == 200);
+    } finally {
+      server.stop();
     }
   }
 

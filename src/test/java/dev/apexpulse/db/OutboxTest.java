@@ -194,6 +194,6 @@ class OutboxTest {
 
   @Test
   void standaloneNodeIsTheOutboxPoller() {
-    assertThat(node.node.background().outbox().runner()).isTrue();
+    assertThat(node.node.metrics().registry().get("pulse_outbox_runner").gauge().value()).isEqualTo(1.0);
   }
 }

@@ -1,5 +1,7 @@
 package dev.apexpulse.gateway;
 
+import dev.apexpulse.transport.websocket.DirectWriteQueue;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;

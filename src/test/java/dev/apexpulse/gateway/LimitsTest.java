@@ -5,7 +5,6 @@ import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -158,10 +157,33 @@ class LimitsTest extends LiveNodeTest {
   @Test
   void oversizeFrameClosesWith1009() throws Exception {
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), null)) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+      assertThat(raw.status).isEqualTo(101);
       assertThat(raw.read().text()).contains("welcome");
       raw.sendText("{\"type\":\"publish\",\"channel\":\"a\",\"data\":\"" + "x".repeat(5000) + "\"}");
       assertThat(raw.awaitClose()).isEqualTo(1009);
+    }
+  }
+
+  /** Netty's own cap used to drop such a frame without a close frame (1006); RFC 6455 wants 1009. */
+  @Test
+  void aSingleFrameFarAboveTheLimitClosesWith1009AndACloseFrame() throws Exception {
+    try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), null)) {
+      raw.read();
+      raw.send(RawWs.TEXT, true, new byte[300 * 1024]);
+      assertThat(raw.awaitClose()).isEqualTo(1009);
+    }
+    // a header that claims a terabyte: refused at the header, nothing buffered
+    try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), null)) {
+      raw.read();
+      raw.sendBytes(new byte[] {(byte) 0x81, (byte) (0x80 | 127), 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4, 'x', 'y'});
+      assertThat(raw.awaitClose()).isEqualTo(1009);
+    }
+    // the frames after an oversize one are still read: the node answers the client's close frame
+    try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), null)) {
+      raw.read();
+      raw.queue(RawWs.BINARY, true, new byte[100 * 1024]).queue(RawWs.CLOSE, true, new byte[] {0x03, (byte) 0xe8}).flush();
+      assertThat(raw.awaitClose()).isEqualTo(1009);
+      assertThat(raw.read()).as("then the node ends the connection").isNull();
     }
   }
 
@@ -200,21 +222,21 @@ class LimitsTest extends LiveNodeTest {
   @Test
   void foreignOriginIsRefusedBeforeTheUpgrade() throws Exception {
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), "https://evil.example.net")) {
-      assertThat(raw.handshakeStatus).isEqualTo(403);
+      assertThat(raw.status).isEqualTo(403);
     }
     // an origin allowed for another app is not enough for this app's token
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), "https://other.example.com")) {
-      assertThat(raw.handshakeStatus).isEqualTo(403);
+      assertThat(raw.status).isEqualTo(403);
     }
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), "http://localhost:3000")) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+      assertThat(raw.status).isEqualTo(101);
     }
     try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), "https://apex.example.com")) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+      assertThat(raw.status).isEqualTo(101);
     }
     // token in the first frame: the origin is checked again against the app's list
     try (RawWs raw = RawWs.connect(node.port(), "/ws", "https://other.example.com")) {
-      assertThat(raw.handshakeStatus).isEqualTo(101);
+      assertThat(raw.status).isEqualTo(101);
       raw.sendText(new JsonObject().put("type", "auth").put("token", node.token("scott")).encode());
       assertThat(raw.read().text()).contains("forbidden");
       assertThat(raw.awaitClose()).isEqualTo(1008);
@@ -229,7 +251,7 @@ class LimitsTest extends LiveNodeTest {
         held.add(open());
       }
       try (RawWs raw = RawWs.connect(node.port(), "/ws?token=" + node.token("scott"), null)) {
-        assertThat(raw.handshakeStatus).isEqualTo(503);
+        assertThat(raw.status).isEqualTo(503);
       }
     } finally {
       held.forEach(WsClient::close);

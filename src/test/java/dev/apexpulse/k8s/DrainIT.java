@@ -95,7 +95,7 @@ class DrainIT {
       assertThat(notReadyAt).as("ms until /health/ready answered 503").isBetween(0L, 1500L);
       assertThat(Http.get(base + "/health/live", null).status()).isEqualTo(200);
       try (RawWs late = RawWs.connect(pulse.port, "/ws?token=" + token("late"), null)) {
-        assertThat(late.handshakeStatus).isEqualTo(503);
+        assertThat(late.status).isEqualTo(503);
       }
       assertThat(clients).noneMatch(WsClient::isClosed);
 

@@ -1,13 +1,14 @@
 package dev.apexpulse.k8s;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.YamlConfigBuilder;
 import dev.apexpulse.config.ConfigLoader;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.support.Http;
+import dev.apexpulse.support.TestDb;
 import dev.apexpulse.support.TestNode;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.YamlConfigBuilder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -401,14 +402,17 @@ class ManifestConsistencyTest {
 
   @Test
   void alertsAndOperationsDocNameRealMetrics() {
-    PulseMetrics metrics = new PulseMetrics();
-    metrics.closed(1012);
-    metrics.upgradeRefused("limit");
-    metrics.delivered(1, 1000);
     Set<String> exposed = new TreeSet<>();
-    for (String line : metrics.registry().scrape().split("\n")) {
-      if (!line.startsWith("#") && !line.isBlank()) {
-        exposed.add(line.split("[{ ]")[0]);
+    // a real node with a database, so the database and outbox meters are there too
+    try (TestDb db = TestDb.memory("alerts"); TestNode node = TestNode.start(db.nodeConfig())) {
+      PulseMetrics metrics = node.node.metrics();
+      metrics.closed(1012);
+      metrics.upgradeRefused("limit");
+      metrics.delivered(1, 1000);
+      for (String line : metrics.registry().scrape().split("\n")) {
+        if (!line.startsWith("#") && !line.isBlank()) {
+          exposed.add(line.split("[{ ]")[0]);
+        }
       }
     }
     PrometheusRule rules = Kustomize.typed(base.only("PrometheusRule"), PrometheusRule.class);

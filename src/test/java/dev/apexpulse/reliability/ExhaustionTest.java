@@ -1,6 +1,6 @@
 package dev.apexpulse.reliability;
 
-import dev.apexpulse.support.FastWs;
+import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.LogCapture;
 import dev.apexpulse.support.TestNode;
@@ -104,14 +104,14 @@ class ExhaustionTest {
   void connectionFloodBeyondTheLimitIsRefusedWith503() throws Exception {
     int attempts = MAX_CONNECTIONS + 200;
     ExecutorService pool = Executors.newFixedThreadPool(32);
-    List<FastWs> open = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<RawWs> open = java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicInteger refused = new AtomicInteger();
     try {
       List<Future<?>> all = new ArrayList<>();
       String t = token("flood");
       for (int i = 0; i < attempts; i++) {
         all.add(pool.submit(() -> {
-          FastWs ws = FastWs.connect(node.port(), "/ws?token=" + t, null);
+          RawWs ws = RawWs.connect(node.port(), "/ws?token=" + t, null);
           if (ws.status == 101) {
             open.add(ws);
           } else {
@@ -133,12 +133,12 @@ class ExhaustionTest {
       System.out.printf("exhaustion: %d concurrent upgrades, %d accepted, %d refused with 503%n", attempts, open.size(), refused.get());
     } finally {
       pool.shutdownNow();
-      open.forEach(FastWs::close);
+      open.forEach(RawWs::close);
     }
     // room again once they are gone
     io.vertx.core.json.JsonObject welcome;
     dev.apexpulse.support.Await.until("flood sockets released", 10_000, () -> NodeState.connections(node) == 1);
-    try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("after"), null)) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("after"), null)) {
       assertThat(ws.status).isEqualTo(101);
     }
   }
@@ -148,7 +148,7 @@ class ExhaustionTest {
   void slowlorisConnectionsAreClosedWhileWebSocketsStay() throws Exception {
     List<Socket> sockets = new ArrayList<>();
     long start = System.nanoTime();
-    try (FastWs quietWebSocket = FastWs.connect(node.port(), "/ws?token=" + token("quiet"), null)) {
+    try (RawWs quietWebSocket = RawWs.connect(node.port(), "/ws?token=" + token("quiet"), null)) {
       assertThat(quietWebSocket.status).isEqualTo(101);
       assertThat(quietWebSocket.read().text()).contains("welcome");
       for (int i = 0; i < 150; i++) {
@@ -253,22 +253,23 @@ class ExhaustionTest {
    */
   @Test
   void clientThatNeverReadsItsRepliesIsClosedWith1013() throws Exception {
-    List<FastWs> crowd = new ArrayList<>();
+    List<RawWs> crowd = new ArrayList<>();
     try {
       for (int i = 0; i < 100; i++) {
         String user = "member-" + i;
         String t = node.jwt.hs256(node.jwt.claims(user, 3600).put("name", "A rather long display name " + "x".repeat(200))
             .put("sub_ch", new JsonArray().add("**")));
-        FastWs ws = FastWs.connect(node.port(), "/ws?token=" + t, null);
+        RawWs ws = RawWs.connect(node.port(), "/ws?token=" + t, null);
         crowd.add(ws);
         ws.read();
         ws.sendText("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"busy/room\"}");
       }
       dev.apexpulse.support.Await.until("crowd subscribed", 10_000,
-          () -> NodeState.presence(node, TestNode.APP).getOrDefault("busy/room", 0) == 100);
+          () -> NodeState.presence(node, TestNode.APP).stream().map(JsonObject.class::cast)
+              .anyMatch(c -> "busy/room".equals(c.getString("channel")) && c.getInteger("subscribers") == 100));
       double closesBefore = closes(1013);
       long before = heapAfterGc();
-      try (FastWs deaf = FastWs.connect(node.port(), "/ws?token=" + token("deaf"), null, 4096)) {
+      try (RawWs deaf = RawWs.connect(node.port(), "/ws?token=" + token("deaf"), null, 4096)) {
         deaf.read();
         byte[] presence = "{\"type\":\"presence\",\"channel\":\"busy/room\"}".getBytes(StandardCharsets.UTF_8);
         int sent = 0;
@@ -276,7 +277,7 @@ class ExhaustionTest {
         try {
           // 40 requests a second, each reply ~25 KB: 1 MB/s it never reads
           while (System.currentTimeMillis() < until && closes(1013) == closesBefore) {
-            deaf.queue(FastWs.TEXT, true, presence).flush();
+            deaf.queue(RawWs.TEXT, true, presence).flush();
             sent++;
             Thread.sleep(25);
           }
@@ -292,7 +293,7 @@ class ExhaustionTest {
         assertThat(after - before).isLessThan(4L << 20);
       }
     } finally {
-      crowd.forEach(FastWs::close);
+      crowd.forEach(RawWs::close);
     }
   }
 
@@ -302,15 +303,15 @@ class ExhaustionTest {
   }
 
   /** The next text frame that is not a join/leave event. */
-  static JsonObject reply(FastWs ws) throws IOException {
+  static JsonObject reply(RawWs ws) throws IOException {
     while (true) {
-      FastWs.Frame f = ws.read();
+      RawWs.Frame f = ws.read();
       assertThat(f).as("connection still open").isNotNull();
-      if (f.opcode() == FastWs.PING) {
+      if (f.opcode() == RawWs.PING) {
         continue; // a heartbeat
       }
-      assertThat(f.opcode()).as("a text frame, not " + f.opcode() + " " + (f.opcode() == FastWs.CLOSE ? f.closeCode() + " " + f.closeReason() : f.text()))
-          .isEqualTo(FastWs.TEXT);
+      assertThat(f.opcode()).as("a text frame, not " + f.opcode() + " " + (f.opcode() == RawWs.CLOSE ? f.closeCode() + " " + f.closeReason() : f.text()))
+          .isEqualTo(RawWs.TEXT);
       JsonObject o = new JsonObject(f.text());
       if (!"join".equals(o.getString("type")) && !"leave".equals(o.getString("type"))) {
         return o;
@@ -318,10 +319,10 @@ class ExhaustionTest {
     }
   }
 
-  private static int readUntilClose(FastWs ws) throws IOException {
-    FastWs.Frame f;
+  private static int readUntilClose(RawWs ws) throws IOException {
+    RawWs.Frame f;
     while ((f = ws.read()) != null) {
-      if (f.opcode() == FastWs.CLOSE) {
+      if (f.opcode() == RawWs.CLOSE) {
         return f.closeCode();
       }
     }
@@ -338,11 +339,11 @@ class ExhaustionTest {
     long start = heapAfterGc();
     subscribeToManyChannels("first");
     long afterFirst = heapAfterGc();
-    int rings = ((dev.apexpulse.history.MemoryHistory) node.node.history()).channelCount();
+    double rings = node.node.metrics().registry().get("pulse_history_channels").gauge().value();
     subscribeToManyChannels("second");
     long afterSecond = heapAfterGc();
     // channels that never had a message leave no history ring behind (issue 7 regression)
-    assertThat(((dev.apexpulse.history.MemoryHistory) node.node.history()).channelCount()).isEqualTo(rings);
+    assertThat(node.node.metrics().registry().get("pulse_history_channels").gauge().value()).isEqualTo(rings);
     System.out.printf("exhaustion: heap after GC before %d MB, after 10,000 channels came and went %d MB, after 10,000 more %d MB%n",
         start >> 20, afterFirst >> 20, afterSecond >> 20);
     // nothing per channel is kept once its subscribers are gone (not even an empty history ring)
@@ -353,10 +354,10 @@ class ExhaustionTest {
     int sockets = 40;
     int perSocket = 250;
     long before = heapAfterGc();
-    List<FastWs> held = new ArrayList<>();
+    List<RawWs> held = new ArrayList<>();
     try {
       for (int s = 0; s < sockets; s++) {
-        FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("owner-" + s), null);
+        RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("owner-" + s), null);
         held.add(ws);
         ws.read();
         for (int i = 0; i < perSocket; i++) {
@@ -378,7 +379,7 @@ class ExhaustionTest {
           channels, before >> 20, held10k >> 20, perChannel);
       assertThat(perChannel).isLessThan(8 * 1024);
     } finally {
-      held.forEach(FastWs::close);
+      held.forEach(RawWs::close);
     }
     dev.apexpulse.support.Await.until("channels released", 10_000, () -> NodeState.channels(node) == 1);
   }
@@ -388,7 +389,7 @@ class ExhaustionTest {
   void publishFloodsOverTheRateLimitsAreRefused() throws Exception {
     // over the socket, at the default limits (50 frames/s, bursts of 100)
     try (TestNode defaults = TestNode.start(TestNode.config());
-         FastWs flood = FastWs.connect(defaults.port(), "/ws?token=" + defaults.token("publisher"), null)) {
+         RawWs flood = RawWs.connect(defaults.port(), "/ws?token=" + defaults.token("publisher"), null)) {
       flood.read();
       // written by another thread while this one reads: the replies must not pile up unread (that is 1013)
       Thread writer = new Thread(() -> {
@@ -407,9 +408,9 @@ class ExhaustionTest {
       writer.start();
       int acks = 0;
       int limited = 0;
-      FastWs.Frame f;
-      while ((f = flood.read()) != null && f.opcode() != FastWs.CLOSE) {
-        if (f.opcode() == FastWs.PING) {
+      RawWs.Frame f;
+      while ((f = flood.read()) != null && f.opcode() != RawWs.CLOSE) {
+        if (f.opcode() == RawWs.PING) {
           continue;
         }
         String type = new JsonObject(f.text()).getString("type");
@@ -474,7 +475,7 @@ class ExhaustionTest {
     assertThat(tooFar.getBoolean("recovered")).isFalse();
     assertThat(tooFar.getJsonArray("messages")).isEmpty();
     // the same over the socket: 2000 missed, at most 500 replayed: recovered:false and nothing replayed
-    try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("reader"), null)) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("reader"), null)) {
       ws.read();
       ws.sendText("{\"type\":\"subscribe\",\"id\":1,\"channel\":\"big/history\",\"since\":{\"offset\":0,\"epoch\":\"" + epoch + "\"}}");
       JsonObject reply = reply(ws);

@@ -1,7 +1,7 @@
 package dev.apexpulse.reliability;
 
 import dev.apexpulse.reliability.ProtocolOracle.Expected;
-import dev.apexpulse.support.FastWs;
+import dev.apexpulse.support.RawWs;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * arrive only on channels the socket is subscribed to, with strictly increasing offsets.
  */
 final class FuzzConnection implements AutoCloseable {
-  private final FastWs ws;
+  private final RawWs ws;
   private final ProtocolOracle oracle;
   private final SplittableRandom random;
   private final Map<Long, List<Expected>> byId = new HashMap<>();
@@ -39,7 +39,7 @@ final class FuzzConnection implements AutoCloseable {
   long wireFrames;    // WebSocket frames sent, fragments and control frames included
   long delivered;     // message frames received
 
-  FuzzConnection(FastWs ws, ProtocolOracle oracle, long seed) {
+  FuzzConnection(RawWs ws, ProtocolOracle oracle, long seed) {
     this.ws = ws;
     this.oracle = oracle;
     this.random = new SplittableRandom(seed);
@@ -58,19 +58,19 @@ final class FuzzConnection implements AutoCloseable {
     messages++;
     if (item instanceof FrameGenerator.Text t) {
       byte[] bytes = FrameGenerator.utf8(t.text());
-      fragments(FastWs.TEXT, bytes, t.fragments(), t.pings());
+      fragments(RawWs.TEXT, bytes, t.fragments(), t.pings());
       expect(oracle.text(t.text()));
       remember(t.text());
     } else if (item instanceof FrameGenerator.Binary b) {
-      fragments(FastWs.BINARY, b.data(), b.fragments(), 0);
+      fragments(RawWs.BINARY, b.data(), b.fragments(), 0);
       expect(oracle.binary(b.data()));
       remember("<binary " + b.data().length + " bytes>");
     } else if (item instanceof FrameGenerator.Ping p) {
-      ws.queue(FastWs.PING, true, p.payload());
+      ws.queue(RawWs.PING, true, p.payload());
       wireFrames++;
       pongs.add(p.payload());
     } else if (item instanceof FrameGenerator.Pong p) {
-      ws.queue(FastWs.PONG, true, p.payload());
+      ws.queue(RawWs.PONG, true, p.payload());
       wireFrames++;
     }
   }
@@ -96,12 +96,12 @@ final class FuzzConnection implements AutoCloseable {
     int from = 0;
     for (int i = 0; i <= cuts.length; i++) {
       int to = i < cuts.length ? cuts[i] : bytes.length;
-      ws.queue(i == 0 ? opcode : FastWs.CONTINUATION, i == cuts.length, Arrays.copyOfRange(bytes, from, to));
+      ws.queue(i == 0 ? opcode : RawWs.CONTINUATION, i == cuts.length, Arrays.copyOfRange(bytes, from, to));
       wireFrames++;
       from = to;
       if (pings > 0 && i < cuts.length) {
         byte[] payload = FrameGenerator.utf8("p" + random.nextInt(1000));
-        ws.queue(FastWs.PING, true, payload); // control frames may come between fragments
+        ws.queue(RawWs.PING, true, payload); // control frames may come between fragments
         wireFrames++;
         pongs.add(payload);
         pings--;
@@ -126,7 +126,7 @@ final class FuzzConnection implements AutoCloseable {
       if (System.currentTimeMillis() > deadline) {
         throw failure("replies missing after " + timeoutMillis + " ms: " + describeOutstanding());
       }
-      FastWs.Frame f;
+      RawWs.Frame f;
       try {
         f = ws.read();
       } catch (SocketTimeoutException e) {
@@ -139,18 +139,18 @@ final class FuzzConnection implements AutoCloseable {
     }
   }
 
-  private void check(FastWs.Frame f) {
+  private void check(RawWs.Frame f) {
     switch (f.opcode()) {
-      case FastWs.PONG -> {
+      case RawWs.PONG -> {
         byte[] want = pongs.poll();
         if (want == null || !Arrays.equals(want, f.payload())) {
           throw failure("unexpected pong " + f.text());
         }
       }
-      case FastWs.PING -> { } // a server heartbeat; answering is not needed while we keep sending
-      case FastWs.CLOSE -> throw failure("server closed with " + f.closeCode() + " " + f.closeReason());
-      case FastWs.TEXT -> onText(new JsonObject(f.text()));
-      case FastWs.BINARY -> onBinaryMessage(f.payload());
+      case RawWs.PING -> { } // a server heartbeat; answering is not needed while we keep sending
+      case RawWs.CLOSE -> throw failure("server closed with " + f.closeCode() + " " + f.closeReason());
+      case RawWs.TEXT -> onText(new JsonObject(f.text()));
+      case RawWs.BINARY -> onBinaryMessage(f.payload());
       default -> throw failure("unexpected frame opcode " + f.opcode());
     }
   }
@@ -228,10 +228,10 @@ final class FuzzConnection implements AutoCloseable {
   /** Closes cleanly (close frame, expecting the echo) or by dropping the TCP connection. */
   void finish(boolean clean) throws IOException {
     if (clean) {
-      ws.queue(FastWs.CLOSE, true, new byte[] {0x03, (byte) 0xe8});
+      ws.queue(RawWs.CLOSE, true, new byte[] {0x03, (byte) 0xe8});
       ws.flush();
-      FastWs.Frame f;
-      while ((f = ws.read()) != null && f.opcode() != FastWs.CLOSE) {
+      RawWs.Frame f;
+      while ((f = ws.read()) != null && f.opcode() != RawWs.CLOSE) {
         // messages still in flight
       }
     }

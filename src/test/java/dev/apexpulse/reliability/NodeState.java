@@ -1,10 +1,10 @@
 package dev.apexpulse.reliability;
 
 import dev.apexpulse.support.Await;
+import dev.apexpulse.support.Http;
 import dev.apexpulse.support.TestNode;
+import io.vertx.core.json.JsonArray;
 
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /** What a node holds for its clients, and the check that it holds nothing once they are gone. */
 final class NodeState {
@@ -19,15 +19,17 @@ final class NodeState {
   }
 
   static int channels(TestNode node) {
-    return node.node.hub().channelCount();
+    return (int) node.node.metrics().registry().get("pulse_channels").gauge().value();
   }
 
-  static Map<String, Integer> presence(TestNode node, String app) {
-    try {
-      return node.node.presence().channels(app).await(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError(e);
+  /** The app's channels with subscribers, as the HTTP API lists them. */
+  static JsonArray presence(TestNode node, String app) {
+    String key = TestNode.APP.equals(app) ? TestNode.API_KEY : TestNode.OTHER_API_KEY;
+    Http.Response r = Http.get(node.httpBase() + "/api/v1/apps/" + app + "/channels", key);
+    if (r.status() != 200) {
+      throw new AssertionError("GET channels of app " + app + ": " + r.status() + " " + r.body());
     }
+    return r.json().getJsonArray("channels");
   }
 
   /** Waits until the node has no connection, subscription, hub channel or presence entry left. */

@@ -1,12 +1,10 @@
 package dev.apexpulse.reliability;
 
 import dev.apexpulse.reliability.ProtocolOracle.TokenKind;
-import dev.apexpulse.support.FastWs;
-import dev.apexpulse.support.Http;
+import dev.apexpulse.support.RawWs;
 import dev.apexpulse.support.Jwt;
 import dev.apexpulse.support.LogCapture;
 import dev.apexpulse.support.TestNode;
-import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,19 +14,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,7 +97,7 @@ class ProtocolFuzzTest {
       kinds.put(new Jwt(TestNode.APP, "wrong-secret-0123456789-0123456789-abc").hs256(node.jwt.claims(user, 3600)), TokenKind.REFUSED);
       tokens.addAll(kinds.keySet());
     }
-    FastWs ws = FastWs.connect(node.port(), user == null ? "/ws?app=100" : "/ws?token=" + token(user, SUB, PUB, 3600), null);
+    RawWs ws = RawWs.connect(node.port(), user == null ? "/ws?app=100" : "/ws?token=" + token(user, SUB, PUB, 3600), null);
     assertThat(ws.status).isEqualTo(101);
     assertThat(ws.read().text()).contains("\"welcome\"");
     ProtocolOracle oracle = user == null
@@ -182,45 +176,46 @@ class ProtocolFuzzTest {
       // invalid UTF-8 inside a text message, whole or split across fragments: 1007
       byte[] bad = invalid[r.nextInt(invalid.length)];
       byte[] text = concat(FrameGenerator.utf8("{\"type\":\"ping\",\"x\":\""), bad, FrameGenerator.utf8("\"}"));
-      frames += breaks(url, seen, "invalid UTF-8", 1007, ws -> ws.queue(FastWs.TEXT, true, text));
+      frames += breaks(url, seen, "invalid UTF-8", 1007, ws -> ws.queue(RawWs.TEXT, true, text));
       int cut = 20 + r.nextInt(bad.length);
       frames += breaks(url, seen, "invalid UTF-8 across fragments", 1007, ws -> ws
-          .queue(FastWs.TEXT, false, java.util.Arrays.copyOfRange(text, 0, cut))
-          .queue(FastWs.CONTINUATION, true, java.util.Arrays.copyOfRange(text, cut, text.length)));
+          .queue(RawWs.TEXT, false, java.util.Arrays.copyOfRange(text, 0, cut))
+          .queue(RawWs.CONTINUATION, true, java.util.Arrays.copyOfRange(text, cut, text.length)));
       byte[] truncated = concat(FrameGenerator.utf8("{\"type\":\"ping\"}"), new byte[] {(byte) 0xE2, (byte) 0x82});
-      frames += breaks(url, seen, "truncated UTF-8 at the end", 1007, ws -> ws.queue(FastWs.TEXT, true, truncated));
+      frames += breaks(url, seen, "truncated UTF-8 at the end", 1007, ws -> ws.queue(RawWs.TEXT, true, truncated));
       // larger than limits.maxFrameBytes: 1009, whole or in fragments, text or binary
       int size = MAX_FRAME_BYTES + 1 + r.nextInt(3 * MAX_FRAME_BYTES);
-      frames += breaks(url, seen, "oversize text", 1009, ws -> ws.queue(FastWs.TEXT, true, new byte[size]));
-      frames += breaks(url, seen, "oversize binary", 1009, ws -> ws.queue(FastWs.BINARY, true, new byte[size]));
+      frames += breaks(url, seen, "oversize text", 1009, ws -> ws.queue(RawWs.TEXT, true, new byte[size]));
+      frames += breaks(url, seen, "oversize binary", 1009, ws -> ws.queue(RawWs.BINARY, true, new byte[size]));
       frames += breaks(url, seen, "oversize in fragments", 1009, ws -> {
-        ws.queue(FastWs.TEXT, false, new byte[MAX_FRAME_BYTES / 2]);
-        ws.queue(FastWs.CONTINUATION, false, new byte[MAX_FRAME_BYTES / 2]);
-        ws.queue(FastWs.CONTINUATION, true, new byte[1 + r.nextInt(100)]);
+        ws.queue(RawWs.TEXT, false, new byte[MAX_FRAME_BYTES / 2]);
+        ws.queue(RawWs.CONTINUATION, false, new byte[MAX_FRAME_BYTES / 2]);
+        ws.queue(RawWs.CONTINUATION, true, new byte[1 + r.nextInt(100)]);
       });
     }
     for (int round = 0; round < 5; round++) {
+      // a single frame of any size above the limit: 1009 and a close frame, read off its header alone
+      frames += breaks(url, seen, "frame far above the limit", 1009, ws -> ws.queue(RawWs.TEXT, true, new byte[300 * 1024]));
       // framing violations the transport rejects: the connection is dropped without a close frame (1006)
-      frames += breaks(url, seen, "frame above the transport cap", 1006, ws -> ws.queue(FastWs.TEXT, true, new byte[300 * 1024]));
-      frames += breaks(url, seen, "continuation without a start", 1006, ws -> ws.queue(FastWs.CONTINUATION, true, FrameGenerator.utf8("x")));
+      frames += breaks(url, seen, "continuation without a start", 1006, ws -> ws.queue(RawWs.CONTINUATION, true, FrameGenerator.utf8("x")));
       frames += breaks(url, seen, "new message inside a fragmented one", 1006, ws -> ws
-          .queue(FastWs.TEXT, false, FrameGenerator.utf8("{\"type\":")).queue(FastWs.TEXT, true, FrameGenerator.utf8("{}")));
+          .queue(RawWs.TEXT, false, FrameGenerator.utf8("{\"type\":")).queue(RawWs.TEXT, true, FrameGenerator.utf8("{}")));
       frames += breaks(url, seen, "reserved opcode 3", 1006, ws -> ws.queueRaw(0x83, true, FrameGenerator.utf8("x")));
       frames += breaks(url, seen, "reserved opcode 11", 1006, ws -> ws.queueRaw(0x8B, true, FrameGenerator.utf8("x")));
       frames += breaks(url, seen, "RSV1 without an extension", 1006, ws -> ws.queueRaw(0xC1, true, FrameGenerator.utf8("{}")));
       frames += breaks(url, seen, "unmasked client frame", 1006, ws -> ws.queueRaw(0x81, false, FrameGenerator.utf8("{}")));
-      frames += breaks(url, seen, "control frame over 125 bytes", 1006, ws -> ws.queue(FastWs.PING, true, new byte[126]));
-      frames += breaks(url, seen, "fragmented control frame", 1006, ws -> ws.queue(FastWs.PING, false, new byte[1]));
+      frames += breaks(url, seen, "control frame over 125 bytes", 1006, ws -> ws.queue(RawWs.PING, true, new byte[126]));
+      frames += breaks(url, seen, "fragmented control frame", 1006, ws -> ws.queue(RawWs.PING, false, new byte[1]));
     }
     System.out.printf("fuzz: %d connection-breaking frames, close codes by case: %s%n", frames, seen);
   }
 
   interface Sender {
-    void send(FastWs ws) throws Exception;
+    void send(RawWs ws) throws Exception;
   }
 
   private static int breaks(String url, Map<String, Integer> seen, String what, int code, Sender sender) throws Exception {
-    try (FastWs ws = FastWs.connect(node.port(), url, null)) {
+    try (RawWs ws = RawWs.connect(node.port(), url, null)) {
       assertThat(ws.read().text()).contains("welcome");
       sender.send(ws);
       try {
@@ -246,7 +241,7 @@ class ProtocolFuzzTest {
   /** 10,000 subscribes on one socket (limit_exceeded past the limit) and 10,000 held by many sockets. */
   @Test
   void tenThousandSubscriptionsOnOneSocketAndOnMany() throws Exception {
-    try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("many", SUB, PUB, 3600), null)) {
+    try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("many", SUB, PUB, 3600), null)) {
       ws.read();
       for (int i = 0; i < 10_000; i++) {
         ws.queueText("{\"type\":\"subscribe\",\"id\":" + i + ",\"channel\":\"fz/k/" + i + "\"}");
@@ -255,9 +250,9 @@ class ProtocolFuzzTest {
       int subscribed = 0;
       int exceeded = 0;
       while (subscribed + exceeded < 10_000) {
-        FastWs.Frame raw = ws.read();
+        RawWs.Frame raw = ws.read();
         assertThat(raw).as("connection open").isNotNull();
-        assertThat(raw.opcode()).as("opcode of " + raw.text() + " / " + raw.closeCode()).isEqualTo(FastWs.TEXT);
+        assertThat(raw.opcode()).as("opcode of " + raw.text() + " / " + raw.closeCode()).isEqualTo(RawWs.TEXT);
         JsonObject f = new JsonObject(raw.text());
         if ("subscribed".equals(f.getString("type"))) {
           assertThat(f.getLong("id")).isLessThan((long) MAX_SUBSCRIPTIONS);
@@ -274,12 +269,12 @@ class ProtocolFuzzTest {
     NodeState.assertEmpty(node);
 
     int sockets = (10_000 + MAX_SUBSCRIPTIONS - 1) / MAX_SUBSCRIPTIONS;
-    List<FastWs> held = new ArrayList<>();
+    List<RawWs> held = new ArrayList<>();
     try {
       for (int s = 0; s < sockets; s++) {
         // one user on every socket: join events go out once per channel, not once per socket (no reader is
         // concurrent here, so thousands of join frames would close the sockets as slow consumers, 1013)
-        FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("many", SUB, PUB, 3600), null);
+        RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("many", SUB, PUB, 3600), null);
         held.add(ws);
         ws.read();
         for (int i = 0; i < MAX_SUBSCRIPTIONS; i++) {
@@ -289,7 +284,7 @@ class ProtocolFuzzTest {
         }
         ws.flush();
       }
-      for (FastWs ws : held) {
+      for (RawWs ws : held) {
         int ok = 0;
         while (ok < MAX_SUBSCRIPTIONS) {
           JsonObject f = new JsonObject(ws.read().text());
@@ -304,7 +299,7 @@ class ProtocolFuzzTest {
       System.out.printf("fuzz: %d subscriptions held by %d sockets on %d channels%n",
           sockets * MAX_SUBSCRIPTIONS, sockets, NodeState.channels(node));
     } finally {
-      held.forEach(FastWs::close);
+      held.forEach(RawWs::close);
     }
   }
 
@@ -319,7 +314,7 @@ class ProtocolFuzzTest {
       for (int s = 0; s < sockets; s++) {
         int n = s;
         runs.add(pool.submit(() -> {
-          try (FastWs ws = FastWs.connect(node.port(), "/ws?token=" + token("storm-" + (n % 4), SUB, PUB, 3600), null)) {
+          try (RawWs ws = RawWs.connect(node.port(), "/ws?token=" + token("storm-" + (n % 4), SUB, PUB, 3600), null)) {
             ws.read();
             for (int i = 0; i < pairs; i++) {
               String channel = "fz/storm/" + (i % 3);
@@ -343,7 +338,7 @@ class ProtocolFuzzTest {
               next++;
             }
             if (n % 2 == 0) {
-              ws.queue(FastWs.CLOSE, true, new byte[] {0x03, (byte) 0xe8}).flush();
+              ws.queue(RawWs.CLOSE, true, new byte[] {0x03, (byte) 0xe8}).flush();
             }
           }
           return null;
@@ -364,7 +359,7 @@ class ProtocolFuzzTest {
     try (TestNode defaults = TestNode.start(TestNode.config())) {
       assertThat(defaults.node.config().limits().frameRate()).isEqualTo(50);
       assertThat(defaults.node.config().limits().frameBurst()).isEqualTo(100);
-      try (FastWs flood = FastWs.connect(defaults.port(), "/ws?token=" + defaults.token("flood"), null)) {
+      try (RawWs flood = RawWs.connect(defaults.port(), "/ws?token=" + defaults.token("flood"), null)) {
         flood.read();
         for (int i = 0; i < 1000; i++) {
           flood.queueText("{\"type\":\"ping\",\"id\":" + i + "}");
@@ -372,8 +367,8 @@ class ProtocolFuzzTest {
         flood.flush();
         int pongs = 0;
         int limited = 0;
-        FastWs.Frame f;
-        while ((f = flood.read()) != null && f.opcode() != FastWs.CLOSE) {
+        RawWs.Frame f;
+        while ((f = flood.read()) != null && f.opcode() != RawWs.CLOSE) {
           JsonObject frame = new JsonObject(f.text());
           if ("pong".equals(frame.getString("type"))) {
             pongs++;
@@ -392,7 +387,7 @@ class ProtocolFuzzTest {
         System.out.printf("fuzz: default rate limit: %d pongs, %d rate_limited, then close 1008%n", pongs, limited);
       }
       // 40 frames a second for 3 s stays under the limit: every ping answered
-      try (FastWs polite = FastWs.connect(defaults.port(), "/ws?token=" + defaults.token("polite"), null)) {
+      try (RawWs polite = RawWs.connect(defaults.port(), "/ws?token=" + defaults.token("polite"), null)) {
         polite.read();
         for (int i = 0; i < 120; i++) {
           polite.sendText("{\"type\":\"ping\",\"id\":" + i + "}");

@@ -1,6 +1,5 @@
 package dev.apexpulse.reliability;
 
-import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -171,7 +170,7 @@ public final class Soak {
 
   private Sample sample(TestNode node, long second) {
     long heap = heapAfterGc();
-    int rings = node.node.history() instanceof MemoryHistory m ? m.channelCount() : -1;
+    int rings = (int) node.node.metrics().registry().get("pulse_history_channels").gauge().value();
     return new Sample(second, heap, rss(), NodeState.connections(node), NodeState.subscriptions(node),
         NodeState.channels(node), rings, acked.get(), delivered.get());
   }

@@ -100,7 +100,7 @@ class RunnerTest {
       Vertx vertx = node.node.vertx();
       Database database = Database.open(vertx, node.node.config().db(), 100);
       database.migrated().await(10, TimeUnit.SECONDS);
-      OutboxMetrics metrics = new OutboxMetrics(node.node.metrics().registry(), database);
+      OutboxMetrics metrics = new OutboxMetrics(node.node.metrics().registry());
       List<OutboxVerticle> pollers = new ArrayList<>();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 2; i++) {

@@ -16,6 +16,7 @@ public final class TestNode implements AutoCloseable {
   public static final String API_KEY = "test-api-key-0123456789";
   public static final String OTHER_APP = "200";
   public static final String OTHER_SECRET = "other-secret-0123456789-0123456789-abcdef";
+  public static final String OTHER_API_KEY = "other-api-key-0123456789";
 
   public final Node node;
   public final Jwt jwt = new Jwt(APP, SECRET);
@@ -36,7 +37,7 @@ public final class TestNode implements AutoCloseable {
                 .put("origins", new JsonArray().add("http://localhost:*").add("https://apex.example.com"))
                 .put("anonymous", new JsonArray().add("public/**"))
                 .put("presenceEvents", true))
-            .put(OTHER_APP, new JsonObject().put("secret", OTHER_SECRET).put("apiKey", "other-api-key-0123456789")
+            .put(OTHER_APP, new JsonObject().put("secret", OTHER_SECRET).put("apiKey", OTHER_API_KEY)
                 .put("origins", new JsonArray().add("https://other.example.com"))));
   }
 
@@ -62,6 +63,11 @@ public final class TestNode implements AutoCloseable {
 
   public String wsUrl(String query) {
     return "ws://127.0.0.1:" + port() + "/ws" + (query == null ? "" : "?" + query);
+  }
+
+  /** The operator console's socket. */
+  public String consoleWsUrl(String query) {
+    return "ws://127.0.0.1:" + port() + "/console/ws" + (query == null ? "" : "?" + query);
   }
 
   public String httpBase() {

@@ -1,4 +1,4 @@
-package dev.apexpulse.gateway;
+package dev.apexpulse.transport.websocket;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.http.HttpConnection;
@@ -22,7 +22,7 @@ import java.lang.reflect.Field;
  * two connections of upgraded sockets alone. If a Vert.x upgrade renames what it relies on, sockets keep
  * the stock queues (one warning at start), and {@code DirectWriteQueueTest} fails so the change is noticed.
  */
-final class DirectWriteQueue {
+public final class DirectWriteQueue {
   private static final Logger LOG = LoggerFactory.getLogger(DirectWriteQueue.class);
   private static final Field QUEUE;
   private static final Constructor<?> DIRECT;
@@ -52,7 +52,7 @@ final class DirectWriteQueue {
    * Installs the direct queue on a just-upgraded socket and on the HTTP connection it came from, on its
    * event loop before it wrote anything through Vert.x; returns on how many of the two it did.
    */
-  static int install(ServerWebSocket ws, HttpConnection upgradedFrom) {
+  public static int install(ServerWebSocket ws, HttpConnection upgradedFrom) {
     if (QUEUE == null) {
       return 0;
     }

@@ -1,12 +1,15 @@
-package dev.apexpulse;
+package dev.apexpulse.background;
 
-import dev.apexpulse.Node;
+import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.DbSettings;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.db.Database;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.schedule.ScheduleVerticle;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -21,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A node's background work besides the sockets: the database pool (with its schema), the outbox
- * poller and the scheduled jobs. Started by {@link Node} after the gateway verticles, stopped first
+ * poller and the scheduled jobs. Started by the node after the gateway verticles, stopped first
  * when the node stops (so that another node takes over the outbox and the jobs at once).
  */
 public final class Background {
@@ -29,15 +32,19 @@ public final class Background {
   /** How long the start waits for the first schema attempt before going on (it is retried later). */
   private static final long MIGRATION_WAIT_MILLIS = 5000;
   private static final long STOP_WAIT_MILLIS = 10_000;
+  private static final long PROBE_MILLIS = 5_000;
 
   private final Vertx vertx;
   private final Database database;
   private final OutboxVerticle outbox;
   private final ScheduleVerticle schedule;
   private final List<String> deployments;
+  private final long probeTimer;
 
-  private Background(Vertx vertx, Database database, OutboxVerticle outbox, ScheduleVerticle schedule, List<String> deployments) {
+  private Background(Vertx vertx, Database database, long probeTimer, OutboxVerticle outbox, ScheduleVerticle schedule,
+                     List<String> deployments) {
     this.vertx = vertx;
+    this.probeTimer = probeTimer;
     this.database = database;
     this.outbox = outbox;
     this.schedule = schedule;
@@ -46,21 +53,17 @@ public final class Background {
 
   /** Nothing configured (or not started yet). */
   public static Background none() {
-    return new Background(null, null, null, null, List.of());
+    return new Background(null, null, -1, null, null, List.of());
   }
 
-  public static Future<Background> start(Node node) {
-    return start(node, Clock.systemUTC());
-  }
-
-  public static Future<Background> start(Node node, Clock clock) {
-    Vertx vertx = node.vertx();
-    DbSettings db = node.config().db();
-    List<JobSettings> jobs = node.config().jobs();
+  public static Future<Background> start(Vertx vertx, PulseConfig config, Publisher publisher, MeterRegistry registry) {
+    DbSettings db = config.db();
+    List<JobSettings> jobs = config.jobs();
     if (!db.enabled() && jobs.isEmpty()) {
       return Future.succeededFuture(none());
     }
     Database database = null;
+    long probeTimer = -1;
     Future<Void> schema = Future.succeededFuture();
     if (db.enabled()) {
       int maxRows = db.outbox().batch();
@@ -68,6 +71,12 @@ public final class Background {
         maxRows = Math.max(maxRows, j.maxRows() + 1);
       }
       database = Database.open(vertx, db, maxRows);
+      Database probed = database;
+      Gauge.builder("pulse_db_up", probed, d -> d.up() ? 1 : 0)
+          .description("1 when the last database operation or probe reached the database").register(registry);
+      // probed on every node, so /health/ready, the gauge and the console notice an outage even where no
+      // outbox poller or job queries the database
+      probeTimer = vertx.setPeriodic(PROBE_MILLIS, t -> probed.check());
       LOG.info("database {} ({}), schema {}, outbox {}", Database.safeUrl(db.url()), db.dialect().name().toLowerCase(),
           db.migrate() ? "created if missing" : "not managed", db.outbox().enabled() ? "on" : "off");
       if (db.migrate()) {
@@ -79,10 +88,10 @@ public final class Background {
     }
     Database dbf = database;
     OutboxVerticle outbox = db.enabled() && db.outbox().enabled()
-        ? new OutboxVerticle(node.publisher(), node.config().nodeId(), database, new OutboxMetrics(node.metrics().registry(), database))
+        ? new OutboxVerticle(publisher, config.nodeId(), database, new OutboxMetrics(registry))
         : null;
     ScheduleVerticle schedule = jobs.isEmpty() ? null
-        : new ScheduleVerticle(node.publisher(), node.config().nodeId(), database, jobs, clock, node.metrics().registry());
+        : new ScheduleVerticle(publisher, config.nodeId(), database, jobs, Clock.systemUTC(), registry);
     List<String> ids = new ArrayList<>();
     Future<Void> deployed = schema;
     if (outbox != null) {
@@ -97,12 +106,14 @@ public final class Background {
         return null;
       });
     }
-    return deployed.map(v -> new Background(vertx, dbf, outbox, schedule, ids))
+    long probe = probeTimer;
+    return deployed.map(v -> new Background(vertx, dbf, probe, outbox, schedule, ids))
         .recover(e -> {
           Future<Void> undo = Future.succeededFuture();
           for (String id : ids) {
             undo = undo.eventually(() -> vertx.undeploy(id));
           }
+          vertx.cancelTimer(probe);
           return undo.eventually(() -> dbf == null ? Future.succeededFuture() : dbf.close())
               .transform(ar -> Future.failedFuture(e));
         });
@@ -128,8 +139,8 @@ public final class Background {
 
   /**
    * For /health/ready: adds {@code "db":"UP"|"DOWN"} to the body when a database is configured and
-   * answers whether the node may count as ready (false only when the database is down and
-   * {@code db.readiness} is on).
+   * answers whether the node may count as ready: false only when the database is down and
+   * {@code db.readiness} asks for it (off by default: sockets need no database).
    */
   public Future<Boolean> ready(JsonObject body) {
     if (database == null) {
@@ -149,6 +160,7 @@ public final class Background {
     if (vertx == null) {
       return Future.succeededFuture();
     }
+    vertx.cancelTimer(probeTimer);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

@@ -1,4 +1,4 @@
-package dev.apexpulse.gateway;
+package dev.apexpulse.protocol;
 
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.history.Position;
@@ -10,25 +10,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the server's control frames (message frames are encoded once, in {@code Message}). */
-final class Frames {
+/** The server's control frames: replies and events (message frames: {@link MessageJson}). */
+public final class Frames {
   private Frames() {}
 
-  static String welcome(Long id, String connection, String node, int heartbeat) {
+  public static String welcome(Long id, String connection, String node, int heartbeat) {
     return withId(new JsonObject().put("type", "welcome"), id)
         .put("connection", connection).put("node", node).put("heartbeat", heartbeat).encode();
   }
 
-  static String subscribed(Long id, String channel, Position p, boolean recovered) {
+  public static String subscribed(Long id, String channel, Position p, boolean recovered) {
     return withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
         .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered).encode();
   }
 
-  static String unsubscribed(Long id, String channel) {
+  public static String unsubscribed(Long id, String channel) {
     return withId(new JsonObject().put("type", "unsubscribed"), id).put("channel", channel).encode();
   }
 
-  static String ack(Long id, Long offset) {
+  public static String ack(Long id, Long offset) {
     JsonObject ack = withId(new JsonObject().put("type", "ack"), id);
     if (offset != null) {
       ack.put("offset", offset);
@@ -36,12 +36,12 @@ final class Frames {
     return ack.encode();
   }
 
-  static String pong(Long id) {
+  public static String pong(Long id) {
     return withId(new JsonObject().put("type", "pong"), id).encode();
   }
 
   /** One entry per user (several tabs of one user count once); anonymous connections are not listed. */
-  static String presence(Long id, String channel, List<ClientInfo> clients) {
+  public static String presence(Long id, String channel, List<ClientInfo> clients) {
     Map<String, JsonObject> users = new LinkedHashMap<>();
     for (ClientInfo c : clients) {
       if (c.user() != null) {
@@ -59,7 +59,7 @@ final class Frames {
         .put("clients", new JsonArray(List.copyOf(users.values()))).encode();
   }
 
-  static String presenceEvent(String type, String channel, String user, String name) {
+  public static String presenceEvent(String type, String channel, String user, String name) {
     JsonObject o = new JsonObject().put("type", type).put("channel", channel).put("user", user);
     if (name != null) {
       o.put("name", name);
@@ -67,7 +67,7 @@ final class Frames {
     return o.encode();
   }
 
-  static String error(Long id, ErrorCode code, String message) {
+  public static String error(Long id, ErrorCode code, String message) {
     return withId(new JsonObject().put("type", "error"), id).put("code", code.wire()).put("message", message).encode();
   }
 

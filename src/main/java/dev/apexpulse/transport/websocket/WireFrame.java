@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.transport.websocket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -25,6 +25,11 @@ public final class WireFrame {
 
   public static ByteBuf binary(byte[] payload) {
     return frame(BINARY, payload);
+  }
+
+  /** Whether a frame built here is a binary frame. */
+  public static boolean isBinary(ByteBuf frame) {
+    return (frame.getUnsignedByte(frame.readerIndex()) & 0x0f) == BINARY;
   }
 
   /** The payload of a frame built here, for a pipeline that must see frame objects (per-message deflate). */

@@ -1,5 +1,7 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.transport.websocket.WireFrame;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.embedded.EmbeddedChannel;
