@@ -1,9 +1,5 @@
 package dev.apexpulse.cluster;
 
-import dev.apexpulse.core.ChannelKey;
-import dev.apexpulse.presence.ClientInfo;
-import dev.apexpulse.presence.Presence;
-import dev.apexpulse.presence.PresenceChange;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -11,9 +7,14 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.presence.ClientInfo;
+import dev.apexpulse.presence.Presence;
+import dev.apexpulse.presence.PresenceChange;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,24 +26,31 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
- * Cluster-wide presence in the {@code pulse.presence} map. One entry per (channel, user), or per
- * connection for anonymous ones, whose value lists that user's connections in the channel, each
- * tagged with the Hazelcast member that holds the socket:
- * {@code key "u<user>@<app>:<channel>" -> [["<member uuid>","<connection>","<user>","<name>"], …]}.
+ * Cluster-wide presence in the {@code pulse.presence} map, two kinds of entries per channel:
+ * <ul>
+ *   <li>one per connection, {@code "c<member uuid>/<connection>@<app>:<channel>" -> ["<member uuid>","<connection>","<user>","<name>"]},
+ *       written once on join and removed on leave: what presence lists and counts;</li>
+ *   <li>one per user, {@code "m<user>@<app>:<channel>" -> {"name":…,"members":["<member uuid>",…]}}: the
+ *       members holding at least one of the user's connections in the channel.</li>
+ * </ul>
  *
- * <p>A join or leave is a compare-and-set on that one entry, so "first connection of the user
- * anywhere" and "last one gone" are decided atomically cluster-wide, with contention only between a
- * user's own tabs. Keys are partitioned by what follows the first '@' (the channel id), so a
- * channel's presence is one partition's query.
+ * <p>Each node counts its own connections per (channel, user) in memory and writes the user's entry
+ * only when that count goes from 0 to 1 or from 1 to 0: a compare-and-set on a value as small as the
+ * cluster, so "first connection of the user anywhere" (member list was empty) and "last one gone" (it
+ * became empty) are decided atomically cluster-wide, and a join costs the same whether the user has
+ * one other connection or thousands. Keys are partitioned by what follows the first '@' (the channel
+ * id), so a channel's presence is one partition's query.
  *
  * <p>A dead member's entries are removed by the oldest pulse node when Hazelcast reports the member
- * gone (its failure-detection time), with leave events for users who had no other connection; a
- * stopping node removes its own. Only String keys and values are stored: any member of the cluster,
- * including other services, can hold the partitions.
+ * gone (its failure-detection time): its connections, and its place in users' member lists, with
+ * leave events for users no other member holds; a stopping node removes its own. Only String keys
+ * and values are stored: any member of the cluster, including other services, can hold the
+ * partitions.
  */
 public final class HazelcastPresence implements Presence {
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastPresence.class);
@@ -52,7 +60,18 @@ public final class HazelcastPresence implements Presence {
   private final IMap<String, String> map;
   private final String member;
   private final UUID membershipListener;
+  /** This node's connections per user entry key; a transition 0 ↔ 1 writes the entry while holding it. */
+  private final ConcurrentHashMap<String, LocalUser> local = new ConcurrentHashMap<>();
+  /** Joins still running, by connection key: a leave of the same connection waits for its join. */
+  private final ConcurrentHashMap<String, Future<PresenceChange>> joining = new ConcurrentHashMap<>();
   private volatile BiConsumer<ChannelKey, ClientInfo> lostUser = (k, c) -> {};
+
+  /** A user's connections in one channel on this node. Its monitor orders the cluster writes. */
+  private static final class LocalUser {
+    int connections;
+    /** Taken out of {@code local}: a join that finds it must start over with a fresh one. */
+    boolean retired;
+  }
 
   public HazelcastPresence(HazelcastInstance hz, WorkerExecutor workers) {
     this.hz = hz;
@@ -79,7 +98,7 @@ public final class HazelcastPresence implements Presence {
     });
   }
 
-  /** Called for each user whose last connection in a channel was on a member that died. */
+  /** Called for each user whose last connection in a channel was on a member that died (connection null). */
   public void onLostUser(BiConsumer<ChannelKey, ClientInfo> action) {
     this.lostUser = action;
   }
@@ -90,33 +109,67 @@ public final class HazelcastPresence implements Presence {
 
   @Override
   public Future<PresenceChange> join(ChannelKey key, ClientInfo client) {
-    String k = entryKey(key, client);
-    JsonArray mine = entry(member, client);
-    return blocking(() -> {
+    String k = connectionKey(member, key, client.connection());
+    String entry = new JsonArray().add(member).add(client.connection()).add(client.user()).add(client.name()).encode();
+    Future<PresenceChange> joined = blocking(() -> {
+      if (map.putIfAbsent(k, entry) != null || client.user() == null) {
+        return PresenceChange.UNCHANGED;
+      }
+      String userKey = userKey(key, client.user());
       while (true) {
-        String old = map.get(k);
-        if (old == null) {
-          if (map.putIfAbsent(k, new JsonArray().add(mine).encode()) == null) {
-            return client.user() != null ? PresenceChange.USER_CHANGED : PresenceChange.UNCHANGED;
+        LocalUser u = local.computeIfAbsent(userKey, x -> new LocalUser());
+        synchronized (u) {
+          if (u.retired) {
+            continue;
           }
-          continue;
-        }
-        JsonArray list = new JsonArray(old);
-        if (indexOf(list, client.connection()) >= 0) {
-          return PresenceChange.UNCHANGED;
-        }
-        if (map.replace(k, old, list.add(mine).encode())) {
-          return PresenceChange.UNCHANGED;
+          if (++u.connections > 1) {
+            return PresenceChange.UNCHANGED;
+          }
+          try {
+            return addMember(userKey, client.name()) ? PresenceChange.USER_CHANGED : PresenceChange.UNCHANGED;
+          } catch (RuntimeException e) {
+            u.connections--;
+            retireIfIdle(userKey, u);
+            map.remove(k);
+            throw e;
+          }
         }
       }
     });
+    joining.put(k, joined);
+    joined.onComplete(ar -> joining.remove(k, joined));
+    return joined;
   }
 
   @Override
   public Future<PresenceChange> leave(ChannelKey key, ClientInfo client) {
-    String k = entryKey(key, client);
-    return blocking(() -> removeConnection(k, client.connection()) && client.user() != null
-        ? PresenceChange.USER_CHANGED : PresenceChange.UNCHANGED);
+    String k = connectionKey(member, key, client.connection());
+    // after the connection's join, if that is still running: else the leave finds nothing to
+    // remove and the join, landing after it, leaves the user present for good
+    Future<PresenceChange> join = joining.get(k);
+    Future<?> after = join == null ? Future.succeededFuture() : join.otherwiseEmpty();
+    return after.compose(v -> blocking(() -> {
+      String old = map.remove(k);
+      String user = old == null ? null : new JsonArray(old).getString(2);
+      if (user == null) {
+        return PresenceChange.UNCHANGED;
+      }
+      String userKey = userKey(key, user);
+      LocalUser u = local.get(userKey);
+      if (u == null) {
+        return PresenceChange.UNCHANGED;
+      }
+      synchronized (u) {
+        if (u.retired || --u.connections > 0) {
+          return PresenceChange.UNCHANGED;
+        }
+        try {
+          return removeFromUser(userKey, member) != null ? PresenceChange.USER_CHANGED : PresenceChange.UNCHANGED;
+        } finally {
+          retireIfIdle(userKey, u);
+        }
+      }
+    }));
   }
 
   @Override
@@ -124,15 +177,12 @@ public final class HazelcastPresence implements Presence {
     String channelId = HazelcastHistory.id(key);
     // the map's partitioning strategy applies to this key too: what follows its first '@' counts
     Predicate<String, String> ofChannel = Predicates.partitionPredicate("@" + channelId,
-        Predicates.regex("__key", "[^@]*@" + Pattern.quote(channelId)));
+        Predicates.regex("__key", "c[^@]*@" + Pattern.quote(channelId)));
     return blocking(() -> {
       List<ClientInfo> out = new ArrayList<>();
       for (String value : map.values(ofChannel)) {
-        JsonArray list = new JsonArray(value);
-        for (int i = 0; i < list.size(); i++) {
-          JsonArray e = list.getJsonArray(i);
-          out.add(new ClientInfo(e.getString(1), e.getString(2), e.getString(3)));
-        }
+        JsonArray e = new JsonArray(value);
+        out.add(new ClientInfo(e.getString(1), e.getString(2), e.getString(3)));
       }
       return out;
     });
@@ -140,12 +190,11 @@ public final class HazelcastPresence implements Presence {
 
   @Override
   public Future<Map<String, Integer>> channels(String app) {
-    Predicate<String, String> ofApp = Predicates.regex("__key", "[^@]*@" + Pattern.quote(app + ":") + ".*");
+    Predicate<String, String> ofApp = Predicates.regex("__key", "c[^@]*@" + Pattern.quote(app + ":") + ".*");
     return blocking(() -> {
       Map<String, Integer> out = new TreeMap<>();
-      for (Map.Entry<String, String> e : map.entrySet(ofApp)) {
-        String channel = e.getKey().substring(e.getKey().indexOf('@') + 1 + app.length() + 1);
-        out.merge(channel, new JsonArray(e.getValue()).size(), Integer::sum);
+      for (String k : map.keySet(ofApp)) {
+        out.merge(k.substring(k.indexOf('@') + 1 + app.length() + 1), 1, Integer::sum);
       }
       return out;
     });
@@ -162,44 +211,30 @@ public final class HazelcastPresence implements Presence {
 
   /** Removes this node's own entries (on stop). */
   public Future<Integer> removeOwn() {
-    return workers.executeBlocking(() -> removeMember(member), false);
+    return workers.executeBlocking(() -> {
+      int removed = removeMember(member);
+      local.clear();
+      return removed;
+    }, false);
   }
 
   /**
-   * Removes every entry of a member; reports users left with no connection. Blocking. Also used by
-   * the periodic sweep for members that left while no pulse node could clean up after them.
+   * Removes a member's connections and its place in users' member lists; reports users no other
+   * member holds. Returns the connections removed. Blocking. Also used by the periodic sweep for
+   * members that left while no pulse node could clean up after them.
    */
   int removeMember(String uuid) {
     int removed = 0;
-    Set<String> keys = map.keySet(Predicates.like("this", "%\"" + uuid + "\"%"));
-    for (String k : keys) {
-      while (true) {
-        String old = map.get(k);
-        if (old == null) {
-          break;
-        }
-        JsonArray list = new JsonArray(old);
-        JsonArray kept = new JsonArray();
-        JsonArray gone = null;
-        for (int i = 0; i < list.size(); i++) {
-          JsonArray e = list.getJsonArray(i);
-          if (uuid.equals(e.getString(0))) {
-            gone = e;
-          } else {
-            kept.add(e);
-          }
-        }
-        if (gone == null) {
-          break;
-        }
-        boolean done = kept.isEmpty() ? map.remove(k, old) : map.replace(k, old, kept.encode());
-        if (done) {
-          removed += list.size() - kept.size();
-          if (kept.isEmpty() && gone.getString(2) != null && !uuid.equals(member)) {
-            lostUser.accept(channelOf(k), new ClientInfo(gone.getString(1), gone.getString(2), gone.getString(3)));
-          }
-          break;
-        }
+    for (String k : map.keySet(Predicates.like("__key", "c" + uuid + "/%"))) {
+      if (map.remove(k) != null) {
+        removed++;
+      }
+    }
+    Predicate<String, String> heldByIt = Predicates.and(Predicates.like("__key", "m%"), Predicates.like("this", "%\"" + uuid + "\"%"));
+    for (String userKey : map.keySet(heldByIt)) {
+      JsonObject gone = removeFromUser(userKey, uuid);
+      if (gone != null && !uuid.equals(member)) {
+        lostUser.accept(channelOf(userKey), new ClientInfo(null, userOf(userKey), gone.getString("name")));
       }
     }
     return removed;
@@ -215,12 +250,16 @@ public final class HazelcastPresence implements Presence {
       alive.add(m.getUuid().toString());
     }
     Set<String> dead = new HashSet<>();
-    for (String value : map.values()) {
-      JsonArray list = new JsonArray(value);
-      for (int i = 0; i < list.size(); i++) {
-        String owner = list.getJsonArray(i).getString(0);
-        if (!alive.contains(owner)) {
-          dead.add(owner);
+    for (String k : map.keySet(Predicates.like("__key", "c%"))) {
+      String owner = k.substring(1, k.indexOf('/'));
+      if (!alive.contains(owner)) {
+        dead.add(owner);
+      }
+    }
+    for (String value : map.values(Predicates.like("__key", "m%"))) {
+      for (Object owner : new JsonObject(value).getJsonArray("members")) {
+        if (!alive.contains((String) owner)) {
+          dead.add((String) owner);
         }
       }
     }
@@ -231,25 +270,59 @@ public final class HazelcastPresence implements Presence {
     return removed;
   }
 
-  private boolean removeConnection(String k, String connection) {
+  /** Adds this member to the user's entry; true if no member held the user before. */
+  private boolean addMember(String userKey, String name) {
     while (true) {
-      String old = map.get(k);
+      String old = map.get(userKey);
       if (old == null) {
-        return false;
-      }
-      JsonArray list = new JsonArray(old);
-      int at = indexOf(list, connection);
-      if (at < 0) {
-        return false;
-      }
-      list.remove(at);
-      if (list.isEmpty()) {
-        if (map.remove(k, old)) {
+        String fresh = new JsonObject().put("name", name).put("members", new JsonArray().add(member)).encode();
+        if (map.putIfAbsent(userKey, fresh) == null) {
           return true;
         }
-      } else if (map.replace(k, old, list.encode())) {
+        continue;
+      }
+      JsonObject entry = new JsonObject(old);
+      JsonArray members = entry.getJsonArray("members");
+      if (members.contains(member)) {
         return false;
       }
+      members.add(member);
+      if (map.replace(userKey, old, entry.encode())) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Takes a member out of the user's entry, and the entry out of the map when no member is left.
+   * Returns the removed entry when the member was the last one (the user left the channel), else null.
+   */
+  private JsonObject removeFromUser(String userKey, String uuid) {
+    while (true) {
+      String old = map.get(userKey);
+      if (old == null) {
+        return null;
+      }
+      JsonObject entry = new JsonObject(old);
+      JsonArray members = entry.getJsonArray("members");
+      if (!members.remove(uuid)) {
+        return null;
+      }
+      if (members.isEmpty()) {
+        if (map.remove(userKey, old)) {
+          return entry;
+        }
+      } else if (map.replace(userKey, old, entry.encode())) {
+        return null;
+      }
+    }
+  }
+
+  /** Drops the local count once it is back to zero; called while holding {@code u}. */
+  private void retireIfIdle(String userKey, LocalUser u) {
+    if (u.connections <= 0) {
+      u.retired = true;
+      local.remove(userKey, u);
     }
   }
 
@@ -262,26 +335,21 @@ public final class HazelcastPresence implements Presence {
     return false;
   }
 
-  private static int indexOf(JsonArray list, String connection) {
-    for (int i = 0; i < list.size(); i++) {
-      if (connection.equals(list.getJsonArray(i).getString(1))) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private static JsonArray entry(String member, ClientInfo c) {
-    return new JsonArray().add(member).add(c.connection()).add(c.user()).add(c.name());
-  }
-
   /**
-   * {@code u<user>@<channel id>} or, anonymous, {@code a<connection>@<channel id>}: nothing before the
-   * first '@' may contain one ('%' escapes), the partition key is the channel id.
+   * {@code c<member>/<connection>@<channel id>}: nothing before the first '@' may contain one ('%'
+   * escapes), the partition key is the channel id.
    */
-  static String entryKey(ChannelKey key, ClientInfo c) {
-    String who = c.user() != null ? "u" + escape(c.user()) : "a" + escape(c.connection());
-    return who + "@" + HazelcastHistory.id(key);
+  static String connectionKey(String member, ChannelKey key, String connection) {
+    return "c" + member + "/" + escape(connection) + "@" + HazelcastHistory.id(key);
+  }
+
+  /** {@code m<user>@<channel id>}, escaped like {@link #connectionKey}. */
+  static String userKey(ChannelKey key, String user) {
+    return "m" + escape(user) + "@" + HazelcastHistory.id(key);
+  }
+
+  private static String userOf(String userKey) {
+    return userKey.substring(1, userKey.indexOf('@')).replace("%40", "@").replace("%25", "%");
   }
 
   private static ChannelKey channelOf(String entryKey) {

@@ -1,5 +1,11 @@
 package dev.apexpulse.bench;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,16 +17,29 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.IntFunction;
 import java.util.zip.ZipFile;
 
 /**
- * The benchmark: the gateway and the bare Vert.x baseline, each in its own process, measured in the
- * same run with the same load generator (this process). See loadtest/README.md; run.sh runs it.
+ * The benchmark: the gateway and its two baselines (bare Vert.x, Node ws), each in its own process,
+ * measured in the same run with the same load generator (this process). See loadtest/README.md;
+ * run.sh runs it.
  */
 public final class Bench {
   private static final String APP = "100";
+  /** A second app without presence events, for the users scenario (see {@link #users}). */
+  private static final String QUIET_APP = "200";
   private static final String SECRET = "bench-secret-0123456789-0123456789-abcdef";
   private static final String API_KEY = "bench-api-key-0123456789";
+  private static final String QUIET_API_KEY = "bench-api-key-quiet-0123456789";
+  /** The servers measured, in this order: the gateway, bare Vert.x ("baseline"), Node ws. */
+  static final List<String> SERVERS = List.of("gateway", "baseline", "node-ws");
+  /** The baselines every ratio is taken against, with the suffix of their keys in the JSON line. */
+  private static final Map<String, String> PEERS = new LinkedHashMap<>(Map.of("baseline", ""));
+
+  static {
+    PEERS.put("node-ws", "_vs_node_ws");
+  }
 
   // ---- options ----
   private final Map<String, String> opt = new HashMap<>();
@@ -33,14 +52,18 @@ public final class Bench {
   private final int subs10k;
   private final int subs10kOne;
   private final double[] rates10kOne;
-  /** Scenarios to run: 1k (1,000 subscribers on one channel), 10k-1 (10,000 on one), 10k (over many). */
+  /**
+   * Scenarios to run: 1k (1,000 subscribers on one channel), 10k-1 (10,000 on one), 10k (over many),
+   * storm (connect storm), users (one user's connections vs distinct users', gateway only).
+   */
   private final List<String> scenarios;
   private final int channels10k;
+  static final String ONE_CHANNEL_10K = "1 channel, 10k";
+  static final String CLUSTER_1K = "1 channel, 3 nodes";
   /**
-   * JVM flags of both servers. The free-ratio flags let a full GC hand unused heap back, so the RSS
+   * JVM flags of the JVM servers. The free-ratio flags let a full GC hand unused heap back, so the RSS
    * after it follows the live data instead of G1's default slack (up to 70 % of the heap free).
    */
-  static final String ONE_CHANNEL_10K = "1 channel, 10k";
   static final String SERVER_JVM = "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20";
   private final int memConns;
   private final double[] rates1k;
@@ -49,6 +72,13 @@ public final class Bench {
   private final boolean jfr;
   private final List<String> serverJvm;
   private final String pad;
+  private final Path nodeWs;
+  private final int stormConns;
+  private final int stormChannels;
+  private final int stormReplay;
+  private final int stormInFlight;
+  private final int usersConns;
+  private final double usersRate;
 
   private final LoadGen gen;
   private final List<Row> rows = new ArrayList<>();
@@ -73,6 +103,15 @@ public final class Bench {
 
     void stop() {
       nodes.forEach(ServerProcess::stop);
+    }
+
+    /** The same servers, publishing as another app of the gateway. */
+    Target forApp(String app, String apiKey) {
+      return new Target(name, nodes, endpoints, "/api/v1/apps/" + app + "/publish", "Bearer " + apiKey);
+    }
+
+    String httpBase() {
+      return "http://" + endpoints.get(0).host() + ":" + endpoints.get(0).port();
     }
   }
 
@@ -101,7 +140,7 @@ public final class Bench {
     subs10k = num("subs-10k", smoke ? 200 : 10_000);
     subs10kOne = num("subs-10k-1", smoke ? 0 : 10_000);
     rates10kOne = list("rates-10k-1", "4,8,16,32,64");
-    scenarios = Arrays.asList(opt.getOrDefault("scenarios", "1k,10k-1,10k").split(","));
+    scenarios = Arrays.asList(opt.getOrDefault("scenarios", "1k,10k-1,10k,storm,users").split(","));
     channels10k = num("channels-10k", smoke ? 20 : 1000);
     memConns = num("mem-conns", smoke ? 100 : 19_500);
     rates1k = list("rates-1k", smoke ? "20" : "25,50,100,200,400,800,1600");
@@ -110,6 +149,13 @@ public final class Bench {
     jfr = !smoke && !opt.containsKey("no-jfr");
     serverJvm = Arrays.asList(opt.getOrDefault("server-jvm", SERVER_JVM).trim().split("\\s+"));
     pad = "x".repeat(num("pad", 64));
+    nodeWs = opt.containsKey("node-ws") ? Path.of(opt.get("node-ws")).toAbsolutePath() : null;
+    stormConns = num("storm-conns", smoke ? 100 : 10_000);
+    stormChannels = num("storm-channels", smoke ? 10 : 1000);
+    stormReplay = num("storm-replay", smoke ? 2 : 5);
+    stormInFlight = num("storm-in-flight", smoke ? 50 : 1000);
+    usersConns = num("users-conns", smoke ? 50 : 5000);
+    usersRate = dbl("users-rate", 10);
     gen = new LoadGen(num("client-threads", 2));
   }
 
@@ -130,11 +176,18 @@ public final class Bench {
     if (!Files.exists(gatewayJar)) {
       throw new IllegalStateException("the gateway jar is missing: mvn -B package -DskipTests first");
     }
-    List<String> only = Arrays.asList(opt.getOrDefault("only", "gateway,baseline").split(","));
-    for (String server : List.of("gateway", "baseline")) {
-      if (only.contains(server)) {
-        measure(server);
+    List<String> only = Arrays.asList(opt.getOrDefault("only", String.join(",", SERVERS)).split(","));
+    for (String server : SERVERS) {
+      if (!only.contains(server)) {
+        continue;
       }
+      String missing = server.equals("node-ws") ? nodeWsMissing() : null;
+      if (missing != null) {
+        System.out.printf("%n== %s: skipped (%s)%n", server, missing);
+        summary.put(server, Map.of("skipped", missing));
+        continue;
+      }
+      measure(server);
     }
     String cluster = "skipped (run with --cluster)";
     if (opt.containsKey("cluster")) {
@@ -151,7 +204,18 @@ public final class Bench {
     return true;
   }
 
-  // ---- one server: start, memory, one channel, many channels, profile ----
+  /** Why the Node ws baseline cannot run here, or null. */
+  private String nodeWsMissing() {
+    if (nodeWs == null || !Files.exists(nodeWs)) {
+      return "no --node-ws script";
+    }
+    if (!Files.isDirectory(nodeWs.resolveSibling("node_modules").resolve("ws"))) {
+      return "npm package ws not installed beside " + nodeWs + " (npm ci there)";
+    }
+    return null;
+  }
+
+  // ---- one server: start, memory, one channel, many channels, storm, users, profile ----
 
   private void measure(String server) throws Exception {
     Target t = start(server, 1, "");
@@ -181,6 +245,12 @@ public final class Bench {
         stepped(t, channels10k + " channels", subs10k, channels10k, rates10k, 1000, s, "clean_rate_10k");
         gen.closeAll();
       }
+      if (scenarios.contains("storm") && stormConns > 0) {
+        storm(t, s);
+      }
+      if (scenarios.contains("users") && usersConns > 0 && server.equals("gateway")) {
+        users(t, s);
+      }
     } finally {
       t.stop();
     }
@@ -199,11 +269,16 @@ public final class Bench {
     }
     for (int i = 0; i < nodes; i++) {
       int port = ports.get(i);
+      // the JVM servers share the JVM flags; Node runs with its defaults (plus gc() for the memory probe)
       List<String> cmd = new ArrayList<>();
-      cmd.add(ServerProcess.javaBin());
-      cmd.addAll(serverJvm);
+      if (!server.equals("node-ws")) {
+        cmd.add(ServerProcess.javaBin());
+        cmd.addAll(serverJvm);
+      }
       Map<String, String> env = new HashMap<>();
-      if (server.equals("baseline")) {
+      if (server.equals("node-ws")) {
+        cmd.addAll(List.of("node", "--expose-gc", nodeWs.toString(), Integer.toString(port)));
+      } else if (server.equals("baseline")) {
         cmd.addAll(List.of("-cp", benchJar.toString(), BaselineServer.class.getName(), Integer.toString(port)));
       } else {
         if (jfr) {
@@ -213,6 +288,9 @@ public final class Bench {
         env.put("PULSE_MODE", "production");
         env.put("PULSE_APP_100_SECRET", SECRET);
         env.put("PULSE_APP_100_API_KEY", API_KEY);
+        env.put("PULSE_APP_" + QUIET_APP + "_SECRET", SECRET);
+        env.put("PULSE_APP_" + QUIET_APP + "_API_KEY", QUIET_API_KEY);
+        env.put("PULSE_APP_" + QUIET_APP + "_PRESENCE_EVENTS", "false");
         env.put("PULSE_HTTP_HOST", "127.0.0.1");
         env.put("PULSE_HTTP_PORT", Integer.toString(port));
         env.put("PULSE_HTTP_DEMO", "false");
@@ -232,23 +310,29 @@ public final class Bench {
       // each node in its own directory: its ./data (embedded database) must not be shared
       Path dir = out.resolve(name);
       Files.createDirectories(dir);
+      boolean gateway = server.startsWith("gateway");
       try {
-        procs.add(ServerProcess.start(name, cmd, env, port, server.equals("baseline") ? "/health" : "/health/ready",
-            dir.resolve(name + ".log"), Duration.ofSeconds(120)));
+        procs.add(ServerProcess.start(name, cmd, env, port, gateway ? "/health/ready" : "/health",
+            dir.resolve(name + ".log"), Duration.ofSeconds(120), server.equals("node-ws") ? HeapProbe.NODE : HeapProbe.JVM));
       } catch (Exception e) {
         procs.forEach(ServerProcess::stop);
         throw e;
       }
-      eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", !server.equals("baseline")));
+      eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", gateway));
     }
-    boolean gateway = !server.equals("baseline");
+    boolean gateway = server.startsWith("gateway");
     return new Target(server, procs, eps, gateway ? "/api/v1/apps/" + APP + "/publish" : "/publish",
         gateway ? "Bearer " + API_KEY : null);
   }
 
+  /** The one token most scenarios share: every subscriber is the same user, "bench". */
   private String token() {
+    return token("bench", APP);
+  }
+
+  private String token(String sub, String app) {
     long now = System.currentTimeMillis() / 1000;
-    String claims = "{\"sub\":\"bench\",\"app\":\"" + APP + "\",\"iat\":" + now + ",\"exp\":" + (now + 6 * 3600)
+    String claims = "{\"sub\":\"" + sub + "\",\"app\":\"" + app + "\",\"iat\":" + now + ",\"exp\":" + (now + 6 * 3600)
         + ",\"sub_ch\":[\"bench/**\"],\"pub_ch\":[]}";
     java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
     String input = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes()) + "." + b64.encodeToString(claims.getBytes());
@@ -288,7 +372,7 @@ public final class Bench {
     System.out.printf("   memory: %d idle subscribed connections (%.0f/s to open): RSS %d -> %d MiB, %.1f KB per connection"
             + " (live heap %.1f KB of it)%s%n", open, open / openSeconds, before / 1024, after / 1024, perConn / 1000,
         heapPerConn / 1000, failure == null ? "" : " (" + failure + ")");
-    if (open > 0) {
+    if (open > 0 && !heapAfter.classes().isEmpty()) {
       List<String> grown = heapAfter.growthPerConnection(heapBefore, open, 40);
       Files.write(out.resolve(t.name + "-heap-per-connection.txt"), grown);
       grown.stream().limit(smoke ? 3 : 12).forEach(line -> System.out.println("     " + line));
@@ -383,6 +467,160 @@ public final class Bench {
     return r;
   }
 
+  // ---- connect storm ----
+
+  /**
+   * A reconnect storm: {@code stormConns} clients connect at once (at most {@code stormInFlight} in
+   * flight), over {@code stormChannels} channels. A gateway client has its own token (a distinct
+   * user), authenticates with it, resubscribes with {@code since} to a channel whose last
+   * {@code stormReplay} messages it missed and counts as back once {@code recovered:true} and the
+   * replay arrived. A baseline client only connects and gets its "subscribed" (the bare connect
+   * rate). Reports the time until the last client is back and the rate.
+   */
+  private void storm(Target t, Map<String, Object> s) throws Exception {
+    boolean gateway = t.endpoints.get(0).gateway();
+    String prefix = "bench/storm-" + Long.toString(System.nanoTime(), 36);
+    IntFunction<LoadGen.Resume> resume = gateway && stormReplay > 0 ? missed(t, prefix, stormChannels, stormReplay) : null;
+    String[] tokens = new String[stormConns];
+    for (int i = 0; gateway && i < stormConns; i++) {
+      tokens[i] = token("storm-" + i, APP);
+    }
+    long cpu0 = t.cpuTicks();
+    long t0 = System.nanoTime();
+    String failure = null;
+    try {
+      gen.open(t.endpoints, new LoadGen.Plan(stormConns, stormChannels, prefix, i -> tokens[i], resume), stormInFlight);
+    } catch (Exception e) {
+      failure = e.getMessage();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpuMs = (t.cpuTicks() - cpu0) * 1000.0 / ServerProcess.CLK_TCK;
+    int open = gen.socketCount();
+    System.out.printf(Locale.ROOT, "   storm: %d clients over %d channels, %d in flight, %s: all back in %.0f ms = %.0f/s;"
+            + " server CPU %.0f ms = %.0f us per client%s%n", open, stormChannels, stormInFlight,
+        gateway ? "distinct tokens, since, " + stormReplay + " replayed each" : "bare connect", seconds * 1000, open / seconds,
+        cpuMs, cpuMs * 1000 / Math.max(1, open), failure == null ? "" : " (" + failure + ")");
+    s.put("storm_connections", open);
+    s.put("storm_in_flight", stormInFlight);
+    s.put("storm_replayed_each", gateway ? stormReplay : 0);
+    s.put("storm_ms", Math.round(seconds * 1000));
+    s.put("storm_per_s", Math.round(open / seconds));
+    s.put("storm_cpu_us_per_conn", round(cpuMs * 1000 / Math.max(1, open)));
+    if (failure != null) {
+      s.put("storm_failure", failure);
+    }
+    gen.closeAll();
+  }
+
+  /**
+   * Publishes {@code replay} messages to each channel (not timed) and returns, per channel, where a
+   * client that missed them left off: the offset before them and the channel's epoch.
+   */
+  private IntFunction<LoadGen.Resume> missed(Target t, String prefix, int channels, int replay) throws Exception {
+    long[] last = new long[channels];
+    int total = channels * replay;
+    for (int from = 0; from < total; from += 1000) {
+      JsonArray messages = new JsonArray();
+      for (int k = from; k < Math.min(from + 1000, total); k++) {
+        messages.add(new JsonObject().put("channel", prefix + "/" + (k % channels)).put("data", new JsonObject().put("missed", k)));
+      }
+      JsonObject r = http(t, "POST", t.publishPath, t.auth, new JsonObject().put("messages", messages).encode());
+      for (int k = 0; k < messages.size(); k++) {
+        int c = (from + k) % channels;
+        last[c] = Math.max(last[c], r.getJsonArray("results").getJsonObject(k).getLong("offset"));
+      }
+    }
+    String[] epochs = new String[channels];
+    for (int c = 0; c < channels; c++) {
+      epochs[c] = http(t, "GET", "/api/v1/apps/" + APP + "/history?limit=1&channel=" + prefix + "/" + c, t.auth, null).getString("epoch");
+    }
+    return c -> new LoadGen.Resume(last[c] - replay, epochs[c], replay);
+  }
+
+  /** A control request to node 0 (not measured); a status other than 200 fails the benchmark. */
+  private static JsonObject http(Target t, String method, String path, String auth, String body) throws Exception {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(t.httpBase() + path)).timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .header("Authorization", auth).header("Content-Type", "application/json");
+    HttpResponse<String> r = ServerProcess.HTTP.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException(method + " " + path + ": HTTP " + r.statusCode() + " " + r.body());
+    }
+    return new JsonObject(r.body());
+  }
+
+  // ---- users: one user's connections vs distinct users ----
+
+  /**
+   * {@code usersConns} connections on one channel, first all of one user ("a wall of dashboards
+   * under one service account"), then each of its own user: the time until all are subscribed, until
+   * presence counts them all (presence is written after the "subscribed" reply), the server CPU
+   * spent connecting, and CPU per delivery at {@code usersRate}. Runs in app 200, which has presence
+   * events off: with them, every distinct user's join is a frame to every subscriber already there
+   * (12.5 million frames for 5,000 users), which would hide the presence store's own cost.
+   */
+  private void users(Target t, Map<String, Object> s) throws Exception {
+    Target quiet = t.forApp(QUIET_APP, QUIET_API_KEY);
+    // both paths once before measuring, so the first case does not pay for the JIT alone
+    String warm = token("warm", QUIET_APP);
+    gen.open(quiet.endpoints, new LoadGen.Plan(200, 1, "bench/users-warm", i -> i % 2 == 0 ? warm : token("warm-" + i, QUIET_APP), null), 64);
+    gen.closeAll();
+    for (String who : List.of("one", "distinct")) {
+      String prefix = "bench/users-" + who + "-" + Long.toString(System.nanoTime(), 36);
+      String channel = prefix + "/0";
+      String[] tokens = new String[usersConns];
+      String wall = token("wall", QUIET_APP);
+      for (int i = 0; i < usersConns; i++) {
+        tokens[i] = who.equals("one") ? wall : token("user-" + i, QUIET_APP);
+      }
+      String scenario = "1 channel, " + (who.equals("one") ? "one user" : "distinct users");
+      long cpu0 = t.cpuTicks();
+      long t0 = System.nanoTime();
+      String failure = null;
+      try {
+        gen.open(quiet.endpoints, new LoadGen.Plan(usersConns, 1, prefix, i -> tokens[i], null), 256);
+      } catch (Exception e) {
+        failure = e.getMessage();
+      }
+      long subscribedMs = (System.nanoTime() - t0) / 1_000_000;
+      long presenceMs = awaitPresence(quiet, channel, gen.socketCount(), t0);
+      double connectCpuMs = (t.cpuTicks() - cpu0) * 1000.0 / ServerProcess.CLK_TCK;
+      System.out.printf(Locale.ROOT, "   %s: %d connections on %d node(s): all subscribed in %d ms, in presence in %s, server CPU %.0f ms%s%n",
+          scenario, gen.socketCount(), t.nodes.size(), subscribedMs, presenceMs < 0 ? "(not within the wait)" : presenceMs + " ms",
+          connectCpuMs, failure == null ? "" : " (" + failure + ")");
+      if (!smoke) {
+        step(quiet, scenario, usersConns, 1, prefix, usersRate, 1000, "warm-up (not in the table)");
+      }
+      Row r = step(quiet, scenario, usersConns, 1, prefix, usersRate, 1000, "");
+      String k = "users_" + who + "_";
+      s.put(k + "connections", gen.socketCount());
+      s.put(k + "subscribed_ms", subscribedMs);
+      s.put(k + "presence_ms", presenceMs);
+      s.put(k + "connect_cpu_ms", Math.round(connectCpuMs));
+      s.put(k + "cpu_us_per_delivery", round(r.cpuUsPerMsg));
+      s.put(k + "clean", r.clean);
+      if (failure != null) {
+        s.put(k + "failure", failure);
+      }
+      gen.closeAll();
+      // the leaves are presence writes too: let them finish before the next case is measured
+      awaitPresence(quiet, channel, 0, System.nanoTime());
+    }
+  }
+
+  /** Polls presence until the channel counts {@code connections}; ms since {@code t0}, or -1 after the wait. */
+  private long awaitPresence(Target t, String channel, int connections, long t0) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(Math.max(60, connections / 50)).toNanos();
+    String path = "/api/v1/apps/" + QUIET_APP + "/presence?channel=" + channel;
+    while (System.nanoTime() < deadline) {
+      if (http(t, "GET", path, t.auth, null).getInteger("connections") == connections) {
+        return (System.nanoTime() - t0) / 1_000_000;
+      }
+      Thread.sleep(100);
+    }
+    return -1;
+  }
+
   /** One extra step on the 1,000-subscriber channel with a JFR recording (not in the table). */
   private void profile(Target t) throws Exception {
     ServerProcess p = t.nodes.get(0);
@@ -419,8 +657,11 @@ public final class Bench {
     System.out.printf("%n== cluster: 3 nodes ready in %d ms; publisher on node 0, subscribers on all%n", ms);
     try {
       Thread.sleep(3000); // let the event-bus subscriptions spread
-      stepped(t, "1 channel, 3 nodes", subs1k, 1, rates1k, 100, s, "clean_rate_1k");
+      stepped(t, CLUSTER_1K, subs1k, 1, rates1k, 100, s, "clean_rate_1k");
       gen.closeAll();
+      if (scenarios.contains("users") && usersConns > 0) {
+        users(t, s);
+      }
     } finally {
       t.stop();
     }
@@ -443,50 +684,13 @@ public final class Bench {
               + (r.p99 > r.thresholdMs ? " (p99)" : "") + (r.delivered < r.expected ? " (lost)" : "")));
     }
     Map<String, Object> ratios = new LinkedHashMap<>();
-    for (String sc : List.of("1 channel", ONE_CHANNEL_10K, channels10k + " channels")) {
-      String k = sc.equals("1 channel") ? "1k" : sc.equals(ONE_CHANNEL_10K) ? "10k_1ch" : "10k";
-      // CPU per delivery at the highest rate both servers handled cleanly (same offered load)
-      double common = 0;
-      for (Row g : rows) {
-        if (g.server.equals("gateway") && g.scenario.equals(sc) && g.clean && g.note.isEmpty()) {
-          for (Row b : rows) {
-            if (b.server.equals("baseline") && b.scenario.equals(sc) && b.clean && b.rate == g.rate) {
-              common = Math.max(common, g.rate);
-            }
-          }
-        }
-      }
-      boolean bothClean = common > 0;
-      if (!bothClean) {
-        // no rate was clean for both: compare at the lowest rate both ran (same offered load), flagged
-        common = rows.stream().filter(r -> r.scenario.equals(sc) && r.server.equals("gateway") && r.note.isEmpty())
-            .mapToDouble(Row::rate).filter(r -> find("baseline", sc, r) != null).min().orElse(0);
-      }
-      Row g = find("gateway", sc, common);
-      Row b = find("baseline", sc, common);
-      if (g != null && b != null && !bothClean) {
-        ratios.put("cpu_per_delivery_" + k + "_not_clean", true);
-      }
-      if (g != null && b != null) {
-        ratios.put("cpu_per_delivery_" + k + "_rate", common);
-        ratios.put("cpu_us_per_delivery_" + k + "_gateway", round(g.cpuUsPerMsg));
-        ratios.put("cpu_us_per_delivery_" + k + "_baseline", round(b.cpuUsPerMsg));
-        ratios.put("cpu_per_delivery_" + k + "_ratio", round(g.cpuUsPerMsg / b.cpuUsPerMsg));
-      }
-      Object gr = summary.getOrDefault("gateway", Map.of()).get("clean_rate_" + k);
-      Object br = summary.getOrDefault("baseline", Map.of()).get("clean_rate_" + k);
-      if (gr instanceof Double gd && br instanceof Double bd && bd > 0) {
-        ratios.put("clean_rate_" + k + "_ratio", round(gd / bd));
-      }
-    }
-    Row mg = find("gateway", "1 channel", moderateRate);
-    Row mb = find("baseline", "1 channel", moderateRate);
+    PEERS.forEach((peer, suffix) -> peerRatios(peer, suffix, ratios));
     Map<String, Object> latency = new LinkedHashMap<>();
-    if (mg != null) {
-      latency.put("gateway", Map.of("p50", round(mg.p50), "p99", round(mg.p99), "p999", round(mg.p999)));
-    }
-    if (mb != null) {
-      latency.put("baseline", Map.of("p50", round(mb.p50), "p99", round(mb.p99), "p999", round(mb.p999)));
+    for (String server : SERVERS) {
+      Row m = find(server, "1 channel", moderateRate);
+      if (m != null) {
+        latency.put(server, Map.of("p50", round(m.p50), "p99", round(m.p99), "p999", round(m.p999)));
+      }
     }
     // cluster against the single node: clean rate, and p99 at the highest rate both handled cleanly
     Object cr = summary.getOrDefault("cluster", Map.of()).get("clean_rate_1k");
@@ -496,20 +700,26 @@ public final class Bench {
     }
     for (Row c : rows) {
       Row single = find("gateway", "1 channel", c.rate);
-      if (c.server.equals("gateway-cluster") && c.clean && single != null && single.clean) {
+      if (c.server.equals("gateway-cluster") && c.scenario.equals(CLUSTER_1K) && c.clean && single != null && single.clean) {
         ratios.put("cluster_p99_minus_single_ms_at_" + (long) c.rate, round(c.p99 - single.p99));
       }
     }
-    Object gm = summary.getOrDefault("gateway", Map.of()).get("mem_bytes_per_conn");
-    Object bm = summary.getOrDefault("baseline", Map.of()).get("mem_bytes_per_conn");
-    if (gm instanceof Long a && bm instanceof Long c && c > 0) {
-      ratios.put("mem_per_conn_ratio", round((double) a / c));
+    // one user's connections against distinct users' (same count, same channel), single node and cluster
+    for (String where : List.of("gateway", "cluster")) {
+      Map<String, Object> w = summary.getOrDefault(where, Map.of());
+      for (String measure : List.of("subscribed_ms", "presence_ms", "connect_cpu_ms", "cpu_us_per_delivery")) {
+        if (w.get("users_one_" + measure) instanceof Number one && w.get("users_distinct_" + measure) instanceof Number distinct
+            && one.doubleValue() >= 0 && distinct.doubleValue() > 0) {
+          ratios.put((where.equals("cluster") ? "cluster_" : "") + "users_one_vs_distinct_" + measure,
+              round(one.doubleValue() / distinct.doubleValue()));
+        }
+      }
     }
 
     StringBuilder text = new StringBuilder("\n").append(md).append('\n');
     text.append(String.format(Locale.ROOT, "latency at %.0f msg/s to %d subscribers (publish -> delivery, ms): %s%n", moderateRate, subs1k, latency));
     summary.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
-    text.append("ratios gateway/baseline: ").append(ratios).append('\n');
+    text.append("ratios (gateway / bare Vert.x \"baseline\"; *_vs_node_ws: gateway / Node ws): ").append(ratios).append('\n');
     text.append("cluster: ").append(cluster).append('\n');
     System.out.print(text);
     Files.writeString(out.resolve("table.md"), md);
@@ -526,6 +736,58 @@ public final class Bench {
     String line = toJson(json);
     Files.writeString(out.resolve("result.json"), line + "\n");
     System.out.println(line);
+  }
+
+  /**
+   * Gateway against one baseline: CPU per delivery at the highest rate both handled cleanly in each
+   * scenario (same offered load), clean rates, memory and connect rates. Keys end in {@code suffix}.
+   */
+  private void peerRatios(String peer, String suffix, Map<String, Object> ratios) {
+    String tag = peer.equals("baseline") ? "baseline" : peer.replace('-', '_');
+    for (String sc : List.of("1 channel", ONE_CHANNEL_10K, channels10k + " channels")) {
+      String k = sc.equals("1 channel") ? "1k" : sc.equals(ONE_CHANNEL_10K) ? "10k_1ch" : "10k";
+      double common = 0;
+      for (Row g : rows) {
+        if (g.server.equals("gateway") && g.scenario.equals(sc) && g.clean && g.note.isEmpty()) {
+          Row b = find(peer, sc, g.rate);
+          if (b != null && b.clean) {
+            common = Math.max(common, g.rate);
+          }
+        }
+      }
+      boolean bothClean = common > 0;
+      if (!bothClean) {
+        // no rate was clean for both: compare at the lowest rate both ran (same offered load), flagged
+        common = rows.stream().filter(r -> r.scenario.equals(sc) && r.server.equals("gateway") && r.note.isEmpty())
+            .mapToDouble(Row::rate).filter(r -> find(peer, sc, r) != null).min().orElse(0);
+      }
+      Row g = find("gateway", sc, common);
+      Row b = find(peer, sc, common);
+      if (g != null && b != null) {
+        if (!bothClean) {
+          ratios.put("cpu_per_delivery_" + k + "_not_clean" + suffix, true);
+        }
+        ratios.put("cpu_per_delivery_" + k + "_rate" + suffix, common);
+        if (suffix.isEmpty()) {
+          ratios.put("cpu_us_per_delivery_" + k + "_gateway", round(g.cpuUsPerMsg));
+        }
+        ratios.put("cpu_us_per_delivery_" + k + "_" + tag, round(b.cpuUsPerMsg));
+        ratios.put("cpu_per_delivery_" + k + "_ratio" + suffix, round(g.cpuUsPerMsg / b.cpuUsPerMsg));
+      }
+      if (summary.getOrDefault("gateway", Map.of()).get("clean_rate_" + k) instanceof Double gd
+          && summary.getOrDefault(peer, Map.of()).get("clean_rate_" + k) instanceof Double bd && bd > 0) {
+        ratios.put("clean_rate_" + k + "_ratio" + suffix, round(gd / bd));
+      }
+    }
+    // memory per connection; connect rates: while opening the idle connections, and in the storm
+    // (the gateway's clients authenticate and resubscribe with recovery, the baseline's only connect)
+    for (String[] m : new String[][] {{"mem_bytes_per_conn", "mem_per_conn_ratio"}, {"connect_per_s", "connect_rate_ratio"},
+        {"storm_per_s", "storm_rate_ratio"}}) {
+      if (summary.getOrDefault("gateway", Map.of()).get(m[0]) instanceof Number a
+          && summary.getOrDefault(peer, Map.of()).get(m[0]) instanceof Number c && c.doubleValue() > 0) {
+        ratios.put(m[1] + suffix, round(a.doubleValue() / c.doubleValue()));
+      }
+    }
   }
 
   private Row find(String server, String scenario, double rate) {

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 
 /**
  * The load generator: WebSocket subscribers (Vert.x clients spread over source addresses 127.0.0.x)
@@ -32,6 +32,7 @@ final class LoadGen implements AutoCloseable {
   private static final int PER_SOURCE_ADDRESS = 5000;
   private static final byte[] DATA_STEP = "\"data\":{\"s\":".getBytes();
   private static final byte[] TS = ",\"ts\":".getBytes();
+  private static final byte[] RECOVERED = "\"recovered\":true".getBytes();
 
   /** Where sockets go and how they subscribe. */
   record Endpoint(String host, int port, String wsPathFor0, boolean gateway) { }
@@ -72,16 +73,54 @@ final class LoadGen implements AutoCloseable {
     return clients.get(source);
   }
 
+  /** Where a resubscribing client left off in its channel: it asks for what followed and awaits {@code replay} messages. */
+  record Resume(long offset, String epoch, int replay) { }
+
   /**
-   * Opens {@code count} subscribers; subscriber i goes to endpoint i % endpoints and channel i %
-   * channels. Completes when every one got its subscribe reply.
+   * Who subscribes: subscriber i goes to channel {@code prefix/(i % channels)} with token {@code token(i)}
+   * (gateway only) and, when {@code resume} is given, resubscribes with {@code since} from
+   * {@code resume(i % channels)}: it counts as subscribed once {@code recovered:true} and every
+   * replayed message arrived.
    */
+  record Plan(int count, int channels, String prefix, IntFunction<String> token, IntFunction<Resume> resume) {
+    static Plan of(int count, int channels, String prefix, String token) {
+      return new Plan(count, channels, prefix, i -> token, null);
+    }
+  }
+
+  /** One subscriber being opened: done once subscribed and its replay (if any) arrived. */
+  private static final class Pending {
+    final Promise<Void> subscribed = Promise.promise();
+    int replay;
+    boolean replied;
+
+    Pending(int replay) {
+      this.replay = replay;
+    }
+
+    void progress() {
+      if (replied && replay <= 0) {
+        subscribed.tryComplete();
+      }
+    }
+  }
+
+  /** Opens subscribers with one token, none resubscribing; see {@link #open(List, Plan, int)}. */
   void open(List<Endpoint> endpoints, int count, int channels, String prefix, String token, int inFlight) throws Exception {
+    open(endpoints, Plan.of(count, channels, prefix, token), inFlight);
+  }
+
+  /**
+   * Opens the plan's subscribers, at most {@code inFlight} at a time; subscriber i goes to endpoint
+   * i % endpoints. Completes when every one is subscribed (and got its replay).
+   */
+  void open(List<Endpoint> endpoints, Plan plan, int inFlight) throws Exception {
+    int count = plan.count();
     AtomicInteger next = new AtomicInteger(sockets.size());
-    int end = sockets.size() + count;
+    int first = sockets.size();
+    int end = first + count;
     AtomicInteger done = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
-    AtomicLong lastError = new AtomicLong();
     List<String> errors = new ArrayList<>();
     Promise<Void> all = Promise.promise();
     Runnable[] launch = new Runnable[1];
@@ -91,26 +130,30 @@ final class LoadGen implements AutoCloseable {
         return;
       }
       Endpoint ep = endpoints.get(i % endpoints.size());
-      String channel = prefix + "/" + (i % channels);
-      String uri = ep.gateway() ? "/ws?token=" + token : "/ws?channel=" + channel;
-      Promise<Void> subscribed = Promise.promise();
+      int c = (i - first) % plan.channels();
+      String channel = plan.prefix() + "/" + c;
+      Resume resume = plan.resume() == null || !ep.gateway() ? null : plan.resume().apply(c);
+      String uri = ep.gateway() ? "/ws?token=" + plan.token().apply(i - first) : "/ws?channel=" + channel;
+      Pending pending = new Pending(resume == null ? 0 : resume.replay());
       client(i).connect(new WebSocketConnectOptions().setHost(ep.host()).setPort(ep.port()).setURI(uri).setAllowOriginHeader(false))
           .onSuccess(ws -> {
             synchronized (sockets) {
               sockets.add(ws);
             }
-            ws.handler(b -> onFrame(b, subscribed));
+            ws.handler(b -> onFrame(b, pending));
             ws.closeHandler(v -> {
+              pending.subscribed.tryFail("closed by the server before it was subscribed");
               if (!closing) {
                 unexpectedCloses.incrementAndGet();
               }
             });
             if (ep.gateway()) {
-              ws.writeTextMessage("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+              ws.writeTextMessage("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\""
+                  + (resume == null ? "" : ",\"since\":{\"offset\":" + resume.offset() + ",\"epoch\":\"" + resume.epoch() + "\"}") + "}");
             }
           })
-          .onFailure(subscribed::tryFail);
-      subscribed.future().onComplete(ar -> {
+          .onFailure(pending.subscribed::tryFail);
+      pending.subscribed.future().onComplete(ar -> {
         if (ar.failed()) {
           failed.incrementAndGet();
           synchronized (errors) {
@@ -135,13 +178,18 @@ final class LoadGen implements AutoCloseable {
     }
   }
 
-  private void onFrame(Buffer b, Promise<Void> subscribed) {
+  private void onFrame(Buffer b, Pending pending) {
     // {"type":"message",… : byte 9 is 'm'; {"type":"subscribed",… : 's' then 'u'
     if (b.length() < 12) {
       return;
     }
     byte t = b.getByte(9);
     if (t == 'm') {
+      if (pending.replay > 0 && pending.replied) {
+        pending.replay--;
+        pending.progress();
+        return;
+      }
       int at = indexOf(b, DATA_STEP, 20);
       if (at < 0) {
         return;
@@ -172,9 +220,14 @@ final class LoadGen implements AutoCloseable {
       }
       h.record((System.nanoTime() - ts) / 1000);
     } else if (t == 's' && b.getByte(10) == 'u') {
-      subscribed.tryComplete();
+      if (pending.replay > 0 && indexOf(b, RECOVERED, 20) < 0) {
+        pending.subscribed.tryFail("not recovered: " + b);
+        return;
+      }
+      pending.replied = true;
+      pending.progress();
     } else if (t == 'e') {
-      subscribed.tryFail(b.toString());
+      pending.subscribed.tryFail(b.toString());
     }
   }
 

@@ -14,18 +14,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A server under test in its own process: start time, CPU ticks and RSS from /proc, jcmd. */
+/** A server under test in its own process: start time, CPU ticks and RSS from /proc, jcmd, its heap probe. */
 final class ServerProcess {
   static final long CLK_TCK = 100; // getconf CLK_TCK on Linux
+  /**
+   * For control requests to the servers. HTTP/1.1 only: the JDK client's default asks for an h2c
+   * upgrade, which Node's http server hands to its WebSocket server as an upgrade (and ws refuses).
+   */
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofMillis(500)).build();
 
   final String name;
   final int port;
   final Process process;
   final long startMillis;
   final Path log;
+  private final HeapProbe heap;
 
-  private ServerProcess(String name, int port, Process process, long startMillis, Path log) {
+  private ServerProcess(String name, int port, Process process, long startMillis, Path log, HeapProbe heap) {
     this.name = name;
+    this.heap = heap;
     this.log = log;
     this.port = port;
     this.process = process;
@@ -40,7 +48,7 @@ final class ServerProcess {
 
   /** Starts the command and waits until {@code readyPath} answers 200; the time taken is the start time. */
   static ServerProcess start(String name, List<String> command, Map<String, String> env, int port, String readyPath,
-                             Path log, Duration timeout) throws Exception {
+                             Path log, Duration timeout, HeapProbe heap) throws Exception {
     // run in the log's directory: a ./conf/pulse.yaml in the caller's directory (another branch's
     // checkout) would replace the configuration embedded in the jar under test
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
@@ -48,7 +56,6 @@ final class ServerProcess {
     pb.environment().putAll(env);
     long t0 = System.nanoTime();
     Process p = pb.start();
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
     HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + readyPath)).timeout(Duration.ofSeconds(1)).build();
     long deadline = t0 + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -56,8 +63,8 @@ final class ServerProcess {
         throw new IllegalStateException(name + " died at start, see " + log + ":\n" + tail(log));
       }
       try {
-        if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return new ServerProcess(name, port, p, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), log);
+        if (HTTP.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return new ServerProcess(name, port, p, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), log, heap);
         }
       } catch (IOException e) {
         // not listening yet
@@ -122,19 +129,13 @@ final class ServerProcess {
     return out;
   }
 
-  /** Live heap in KiB right after a full GC (the class histogram forces one), and that histogram. */
+  /** Live heap right after a full GC, and what it is made of when the runtime can tell. */
   Histogram liveHeap() throws Exception {
-    return Histogram.parse(jcmd("GC.class_histogram"));
+    return heap.liveHeap(this);
   }
 
-  /** A full GC (jcmd GC.run; twice for a settled heap), then a moment for the heap to shrink. */
   void fullGc(boolean twice) throws Exception {
-    jcmd("GC.run");
-    Thread.sleep(500);
-    if (twice) {
-      jcmd("GC.run");
-      Thread.sleep(500);
-    }
+    heap.fullGc(this, twice);
   }
 
   void stop() {
