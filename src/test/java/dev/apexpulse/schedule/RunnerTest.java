@@ -5,7 +5,8 @@ import dev.apexpulse.db.Database;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.support.Await;
-import dev.apexpulse.support.TestDb;
+import dev.apexpulse.support.DatabaseUnderTest;
+import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
@@ -15,6 +16,8 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -91,11 +94,12 @@ class RunnerTest {
     }
   }
 
-  @Test
-  void oneOfTwoOutboxPollersPollsAndHandsOverWithoutDuplicates() throws Exception {
+  @ParameterizedTest
+  @EnumSource(DatabaseUnderTest.class)
+  void oneOfTwoOutboxPollersPollsAndHandsOverWithoutDuplicates(DatabaseUnderTest kind) throws Exception {
     int total = 2000;
     Vertx client = Vertx.vertx();
-    try (TestDb db = TestDb.memory("runners");
+    try (TestDatabase db = kind.open("runners");
          TestNode node = TestNode.start(db.nodeConfig().put("outbox", new JsonObject().put("enabled", false)))) {
       Vertx vertx = node.node.vertx();
       Database database = Database.open(vertx, node.node.config().db(), 100);
