@@ -4,6 +4,7 @@ import dev.apexpulse.Node;
 import dev.apexpulse.config.DbSettings;
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.db.Database;
+import dev.apexpulse.db.OutboxDoorbell;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.schedule.ScheduleVerticle;
@@ -79,7 +80,8 @@ public final class Background {
     }
     Database dbf = database;
     OutboxVerticle outbox = db.enabled() && db.outbox().enabled()
-        ? new OutboxVerticle(node.publisher(), node.config().nodeId(), database, new OutboxMetrics(node.metrics().registry(), database))
+        ? new OutboxVerticle(node.publisher(), node.config().nodeId(), database, new OutboxMetrics(node.metrics().registry(), database),
+            OutboxDoorbell.forSettings(vertx, db))
         : null;
     ScheduleVerticle schedule = jobs.isEmpty() ? null
         : new ScheduleVerticle(node.publisher(), node.config().nodeId(), database, jobs, clock, node.metrics().registry());

@@ -2,6 +2,7 @@ package dev.apexpulse.schedule;
 
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.db.Database;
+import dev.apexpulse.db.OutboxDoorbell;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.support.Await;
@@ -108,7 +109,8 @@ class RunnerTest {
       List<OutboxVerticle> pollers = new ArrayList<>();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        OutboxVerticle p = new OutboxVerticle(node.node.publisher(), "n-" + i, database, metrics);
+        OutboxVerticle p = new OutboxVerticle(node.node.publisher(), "n-" + i, database, metrics,
+            OutboxDoorbell.forSettings(vertx, database.settings()));
         pollers.add(p);
         ids.add(vertx.deployVerticle(p).await(10, TimeUnit.SECONDS));
       }
@@ -150,7 +152,8 @@ class RunnerTest {
             int i = pollers.get(0).runner() ? 0 : 1;
             if (pollers.get(i).runner()) {
               vertx.undeploy(ids.get(i)).await(10, TimeUnit.SECONDS);
-              OutboxVerticle fresh = new OutboxVerticle(node.node.publisher(), "n-" + (2 + handovers), database, metrics);
+              OutboxVerticle fresh = new OutboxVerticle(node.node.publisher(), "n-" + (2 + handovers), database, metrics,
+                  OutboxDoorbell.forSettings(vertx, database.settings()));
               pollers.set(i, fresh);
               ids.set(i, vertx.deployVerticle(fresh).await(10, TimeUnit.SECONDS));
               handovers++;
