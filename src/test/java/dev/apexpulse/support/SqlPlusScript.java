@@ -44,13 +44,17 @@ public final class SqlPlusScript {
 
   /** @param kind "sql" or "plsql"; text: its lines, whole */
   public record Statement(int startLine, int endLine, String kind, String text, String code) implements Item {
-    /** What JDBC runs: a SQL statement without its closing ';', a PL/SQL unit as it is. */
+    /**
+     * What JDBC runs: without the comments before it, a SQL statement without its closing ';', a
+     * PL/SQL unit with it. (The masked code has the text's layout, comments blanked.)
+     */
     public String sql() {
-      if (kind.equals("plsql")) {
-        return text.strip();
+      int from = code.length() - code.stripLeading().length();
+      int end = Math.min(text.length(), code.stripTrailing().length());
+      if (kind.equals("sql") && code.stripTrailing().endsWith(";")) {
+        end--;
       }
-      int end = code.stripTrailing().length();
-      return code.stripTrailing().endsWith(";") ? text.substring(0, end - 1).strip() : text.strip();
+      return text.substring(from, end).strip();
     }
   }
 
