@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -29,11 +30,15 @@ import java.util.function.Consumer;
  * own, in rounds of {@value #WAIT_MILLIS} ms so that a stop is noticed. Notifications sent while it is
  * not listening are lost, so each (re)connection rings once: the poll that follows finds what
  * committed meanwhile. A broken connection is replaced with a backoff; until then the poller falls
- * back to {@code outbox.intervalMillis}.
+ * back to {@code outbox.intervalMillis}, as it does while pulse_outbox has no enabled trigger (tables
+ * created by hand without it, or a migration that lacked the privilege): listening alone would make
+ * the poller wait for a ring that never comes.
  */
 public final class OutboxDoorbell {
   private static final Logger LOG = LoggerFactory.getLogger(OutboxDoorbell.class);
   public static final String CHANNEL = "pulse_outbox";
+  /** The trigger of db/postgresql.sql that notifies {@link #CHANNEL}. */
+  static final String TRIGGER = "pulse_outbox_notify";
   /** The listening session's application_name (pg_stat_activity). */
   public static final String APPLICATION_NAME = "apex-pulse outbox doorbell";
   static final int WAIT_MILLIS = 500;
@@ -52,6 +57,8 @@ public final class OutboxDoorbell {
   /** Touched only on the worker thread. */
   private Connection conn;
   private long checkedAt;
+  /** Whether the trigger was there at the last check; null: not checked on this connection yet. */
+  private Boolean armed;
 
   private OutboxDoorbell(Vertx vertx, DbSettings settings) {
     this.vertx = vertx;
@@ -84,11 +91,14 @@ public final class OutboxDoorbell {
         return;
       }
       if (ar.succeeded()) {
-        if (ar.result() == Round.CONNECTED) {
-          listening();
-        }
-        if (ar.result() != Round.QUIET) {
-          ring.run();
+        switch (ar.result()) {
+          case ARMED -> {
+            armed();
+            ring.run();
+          }
+          case UNARMED -> unarmed();
+          case RANG -> ring.run();
+          case QUIET -> { }
         }
         round();
         return;
@@ -105,14 +115,20 @@ public final class OutboxDoorbell {
 
   /** What a round on the worker found. */
   private enum Round {
-    /** (Re)connected and listening: rows may have committed unheard. */
-    CONNECTED,
+    /** Listening, and the trigger is there (just connected, or it appeared): rows may have committed unheard. */
+    ARMED,
+    /** Listening, but no enabled trigger rings: only the interval poll finds rows. */
+    UNARMED,
     /** Notified: rows committed. */
     RANG,
     QUIET
   }
 
-  /** On the worker: (re)connects and LISTENs, else waits up to {@value #WAIT_MILLIS} ms for a notification. */
+  /**
+   * On the worker: (re)connects and LISTENs; checks that the outbox trigger is there when connected
+   * and every {@value #CHECK_MILLIS} ms (which also finds a connection that died silently); else
+   * waits up to {@value #WAIT_MILLIS} ms for a notification.
+   */
   private Round await() throws SQLException {
     try {
       if (conn == null) {
@@ -120,28 +136,38 @@ public final class OutboxDoorbell {
         try (Statement s = conn.createStatement()) {
           s.execute("LISTEN " + CHANNEL);
         }
-        checkedAt = System.currentTimeMillis();
-        return Round.CONNECTED;
-      }
-      PGNotification[] got = conn.unwrap(PGConnection.class).getNotifications(WAIT_MILLIS);
-      if (got != null && got.length > 0) {
-        return Round.RANG;
+        armed = null;
+        checkedAt = 0;
       }
       if (System.currentTimeMillis() - checkedAt >= CHECK_MILLIS) {
-        try (Statement s = conn.createStatement()) {
-          s.setQueryTimeout(settings.queryTimeoutSeconds());
-          s.execute("SELECT 1");
-        }
+        boolean trigger = triggerEnabled();
         checkedAt = System.currentTimeMillis();
+        if (armed == null || armed != trigger) {
+          armed = trigger;
+          return trigger ? Round.ARMED : Round.UNARMED;
+        }
       }
-      return Round.QUIET;
+      PGNotification[] got = conn.unwrap(PGConnection.class).getNotifications(WAIT_MILLIS);
+      return got != null && got.length > 0 && armed ? Round.RANG : Round.QUIET;
     } catch (SQLException | RuntimeException e) {
       close();
       throw e;
     }
   }
 
-  private void listening() {
+  /** Whether pulse_outbox (as this connection's search path finds it) has the doorbell trigger, enabled. */
+  private boolean triggerEnabled() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.setQueryTimeout(settings.queryTimeoutSeconds());
+      try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = to_regclass('pulse_outbox')"
+          + " AND tgname = '" + TRIGGER + "' AND tgenabled <> 'D'")) {
+        r.next();
+        return r.getInt(1) > 0;
+      }
+    }
+  }
+
+  private void armed() {
     if (failures > 0) {
       LOG.info("outbox: listening on {} again after {} failed attempts", CHANNEL, failures);
     } else {
@@ -149,6 +175,14 @@ public final class OutboxDoorbell {
     }
     failures = 0;
     state.accept(true);
+  }
+
+  private void unarmed() {
+    failures = 0;
+    state.accept(false);
+    LOG.warn("outbox: pulse_outbox has no enabled trigger {}, so nothing rings at commit; polling every {} ms"
+        + " (create it as db/postgresql.sql does, see docs/DATABASE.md, or set outbox.listen: false)", TRIGGER,
+        settings.outbox().intervalMillis());
   }
 
   private Connection connect() throws SQLException {

@@ -2,6 +2,7 @@ package dev.apexpulse.db;
 
 import dev.apexpulse.support.Await;
 import dev.apexpulse.support.Http;
+import dev.apexpulse.support.LogCapture;
 import dev.apexpulse.support.PgTestDb;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
@@ -57,6 +58,40 @@ class OutboxDoorbellTest {
       assertThat(db.rows("SELECT tgname, tgtype & 1 FROM pg_trigger WHERE tgrelid = 'pulse_outbox'::regclass"))
           .as("one trigger, FOR EACH STATEMENT (tgtype bit 0 clear)").hasSize(1)
           .first().satisfies(r -> assertThat(r).containsExactly("pulse_outbox_notify", 0));
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /**
+   * Tables made by hand without the trigger (db.migrate off): listening alone would leave rows to the
+   * 10-minute safety net, so the poller says why and polls at intervalMillis; once the trigger exists
+   * (found within the doorbell's 10 s check) it listens again.
+   */
+  @Test
+  void withoutTheTriggerThePollerSaysSoAndPollsAtTheIntervalUntilItIsCreated() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (PgTestDb db = PgTestDb.create("doorbell");
+         LogCapture logs = LogCapture.install()) {
+      List<String> script = SqlScript.resource("db/postgresql.sql");
+      String trigger = script.stream().filter(sql -> sql.startsWith("DO")).findFirst().orElseThrow();
+      db.exec(script.stream().filter(sql -> !sql.equals(trigger)).toArray(String[]::new));
+      JsonObject config = config(db);
+      config.getJsonObject("db").put("migrate", false);
+      try (TestNode node = TestNode.start(config);
+           WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("reader")))) {
+        c.subscribe("bell/hand");
+        Await.until("the warning about the missing trigger", 10_000,
+            () -> !logs.lines("has no enabled trigger pulse_outbox_notify").isEmpty());
+        assertThat(listening(node)).isFalse();
+        db.outbox(TestNode.APP, "bell/hand", "{\"n\":1}");
+        assertThat(c.next("message").getJsonObject("data").getInteger("n")).as("found by the interval poll").isEqualTo(1);
+
+        db.exec(trigger);
+        Await.until("listening once the trigger exists", 20_000, () -> listening(node));
+        db.outbox(TestNode.APP, "bell/hand", "{\"n\":2}");
+        assertThat(c.next("message").getJsonObject("data").getInteger("n")).isEqualTo(2);
+      }
     } finally {
       vertx.close();
     }
