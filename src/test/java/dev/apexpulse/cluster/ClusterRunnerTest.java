@@ -246,8 +246,11 @@ record ClusterRunnerTest(DatabaseUnderTest database) {
       assertThat(ticks).as("about 5 in 5 s, not 15").hasSizeBetween(4, 6);
       for (int i = 1; i < n.size(); i++) {
         assertThat(n.get(i)).as("consecutive ticks %s", n).isEqualTo(n.get(i - 1) + 1);
-        assertThat(steps.get(i - 1)).as("about 1 s apart: %s", steps).isBetween(700L, 1400L);
       }
+      // fixed rate: on a loaded machine one run can be late and the next one early (1731, 269 ms seen
+      // at load 15), so the average, not each step, is about a second
+      long span = at.get(at.size() - 1) - at.get(0);
+      assertThat(span / (at.size() - 1)).as("about 1 s apart on average: %s", steps).isBetween(700L, 1400L);
     }
   }
 

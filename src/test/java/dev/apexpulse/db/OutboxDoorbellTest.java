@@ -1,5 +1,6 @@
 package dev.apexpulse.db;
 
+import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.support.Await;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.LogCapture;
@@ -19,6 +20,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -91,6 +93,39 @@ class OutboxDoorbellTest {
         Await.until("listening once the trigger exists", 20_000, () -> listening(node));
         db.outbox(TestNode.APP, "bell/hand", "{\"n\":2}");
         assertThat(c.next("message").getJsonObject("data").getInteger("n")).isEqualTo(2);
+      }
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /** A gateway user that may create tables but does not own pulse_outbox: the migration warns instead of failing. */
+  @Test
+  void aGatewayUserThatDoesNotOwnTheTableStillMigrates() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    String other = "pulse_other";
+    try (PgTestDb db = PgTestDb.create("doorbell")) {
+      List<String> script = SqlScript.resource("db/postgresql.sql");
+      db.exec(script.stream().filter(sql -> !sql.startsWith("DO")).toArray(String[]::new));
+      try (Connection admin = db.server.admin(db.name); Statement s = admin.createStatement()) {
+        s.execute("DROP ROLE IF EXISTS " + other);
+        s.execute("CREATE ROLE " + other + " LOGIN PASSWORD '" + db.password + "'");
+        s.execute("GRANT USAGE, CREATE ON SCHEMA public TO " + other);
+        s.execute("GRANT SELECT, DELETE ON pulse_outbox TO " + other);
+        s.execute("GRANT INSERT ON pulse_outbox_dead TO " + other);
+      }
+      JsonObject config = db.nodeConfig();
+      config.getJsonObject("db").put("user", other);
+      Database database = Database.open(vertx, PulseConfig.from(config).db(), 100);
+      try {
+        database.migrated().await(10, TimeUnit.SECONDS);
+      } finally {
+        database.close().await(10, TimeUnit.SECONDS);
+      }
+      assertThat(db.count("pg_trigger WHERE tgname = 'pulse_outbox_notify'")).as("not created, not failed").isZero();
+      try (Connection admin = db.server.admin(db.name); Statement s = admin.createStatement()) {
+        s.execute("DROP OWNED BY " + other);
+        s.execute("DROP ROLE " + other);
       }
     } finally {
       vertx.close();
