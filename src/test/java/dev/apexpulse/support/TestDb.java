@@ -57,7 +57,7 @@ public final class TestDb extends TestDatabase {
       try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         port = s.getLocalPort();
       }
-      return new TestDb(unique(prefix), Server.createTcpServer("-tcpPort", Integer.toString(port), "-tcpAllowOthers", "-ifNotExists").start());
+      return new TestDb(unique(prefix), Server.createTcpServer("-tcpPort", Integer.toString(port), "-ifNotExists").start());
     } catch (SQLException | IOException e) {
       throw new IllegalStateException(e);
     }
