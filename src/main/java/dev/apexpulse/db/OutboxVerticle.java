@@ -134,8 +134,12 @@ public final class OutboxVerticle extends VerticleBase {
   }
 
   private void listening(boolean on) {
+    boolean was = listening;
     listening = on;
     metrics.listening(on);
+    if (was && !on) {
+      ring(); // the long wait of a listening poller no longer holds: poll, then every intervalMillis
+    }
   }
 
   private void schedule(long delay) {
