@@ -42,7 +42,7 @@ public final class OutboxDoorbell {
   /** The listening session's application_name (pg_stat_activity). */
   public static final String APPLICATION_NAME = "apex-pulse outbox doorbell";
   static final int WAIT_MILLIS = 500;
-  /** How often an idle listening connection is checked with a query (a silently dropped one is found). */
+  /** How often the listening connection looks for the trigger (a query: a silently dropped connection is found too). */
   private static final long CHECK_MILLIS = 10_000;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
   private static final AtomicInteger EXECUTORS = new AtomicInteger();
@@ -72,8 +72,8 @@ public final class OutboxDoorbell {
 
   /**
    * Starts listening. Both callbacks run on the caller's context: {@code ring} when rows may have
-   * committed (a notification, or a (re)connection), {@code state} with true when listening starts and
-   * false when the connection is lost.
+   * committed (a notification, a (re)connection, the trigger appearing), {@code state} with true when it
+   * listens with the trigger in place and false when the connection is lost or the trigger is missing.
    */
   public void start(Runnable ring, Consumer<Boolean> state) {
     this.ring = ring;
