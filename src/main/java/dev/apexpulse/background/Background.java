@@ -5,6 +5,7 @@ import dev.apexpulse.config.DbSettings;
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.db.Database;
+import dev.apexpulse.db.OutboxDoorbell;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.schedule.ScheduleVerticle;
@@ -88,7 +89,7 @@ public final class Background {
     }
     Database dbf = database;
     OutboxVerticle outbox = db.enabled() && db.outbox().enabled()
-        ? new OutboxVerticle(publisher, config.nodeId(), database, new OutboxMetrics(registry))
+        ? new OutboxVerticle(publisher, config.nodeId(), database, new OutboxMetrics(registry), OutboxDoorbell.forSettings(vertx, db))
         : null;
     ScheduleVerticle schedule = jobs.isEmpty() ? null
         : new ScheduleVerticle(publisher, config.nodeId(), database, jobs, Clock.systemUTC(), registry);

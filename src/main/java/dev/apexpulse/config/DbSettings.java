@@ -26,9 +26,13 @@ public record DbSettings(
 
   /**
    * The outbox poller: {@code batch} rows per select, {@code intervalMillis} between polls that found
-   * less than a full batch, backoff doubling up to {@code maxBackoffMillis} while polling fails.
+   * less than a full batch, backoff doubling up to {@code maxBackoffMillis} while polling fails. On
+   * PostgreSQL with {@code listen}, the poller LISTENs for the commit-time notification of the outbox
+   * trigger and polls at once; while it listens, {@code listenIntervalMillis} is the pause between the
+   * polls that are only a safety net.
    */
-  public record Outbox(boolean enabled, int batch, int intervalMillis, int maxBackoffMillis) {}
+  public record Outbox(boolean enabled, int batch, int intervalMillis, int maxBackoffMillis, boolean listen,
+                       int listenIntervalMillis) {}
 
   public static DbSettings from(JsonObject root) {
     ConfigReader top = new ConfigReader(root, "");
@@ -74,7 +78,12 @@ public record DbSettings(
     if (maxBackoff < interval) {
       throw new ConfigException(outbox.key("maxBackoffMillis"), "must be at least outbox.intervalMillis (" + interval + ")");
     }
-    Outbox outboxCfg = new Outbox(outboxEnabled, outbox.integer("batch", 100, 1, 1000), interval, maxBackoff);
+    int listenInterval = outbox.integer("listenIntervalMillis", 5000, 10, 600_000);
+    if (listenInterval < interval) {
+      throw new ConfigException(outbox.key("listenIntervalMillis"), "must be at least outbox.intervalMillis (" + interval + ")");
+    }
+    Outbox outboxCfg = new Outbox(outboxEnabled, outbox.integer("batch", 100, 1, 1000), interval, maxBackoff,
+        outbox.bool("listen", true), listenInterval);
     return new DbSettings(enabled, url, db.string("user", "").trim(), password, dialect, migrate, poolSize, queryTimeout,
         readiness, outboxCfg);
   }

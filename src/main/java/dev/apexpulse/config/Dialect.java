@@ -65,7 +65,7 @@ public enum Dialect {
     return switch (this) {
       case ORACLE -> e.getErrorCode() == 955 || e.getErrorCode() == 1408;
       case H2 -> e.getErrorCode() == 42101 || e.getErrorCode() == 42111;
-      case POSTGRESQL -> "42P07".equals(e.getSQLState()) || "42710".equals(e.getSQLState());
+      case POSTGRESQL -> "42P07".equals(e.getSQLState()) || "42710".equals(e.getSQLState()) || "42723".equals(e.getSQLState());
       case OTHER -> false;
     };
   }

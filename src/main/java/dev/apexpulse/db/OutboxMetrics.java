@@ -17,6 +17,7 @@ public final class OutboxMetrics {
   private final AtomicLong runner = new AtomicLong();
   private final AtomicLong polling = new AtomicLong(1);
   private final AtomicLong backlog = new AtomicLong(-1);
+  private final AtomicLong listening = new AtomicLong();
   private final Counter published;
   private final Counter pollFailures;
   private final Map<String, Counter> dead = new ConcurrentHashMap<>();
@@ -31,6 +32,8 @@ public final class OutboxMetrics {
     Gauge.builder("pulse_outbox_backlog", backlog, AtomicLong::get)
         .description("Rows waiting in pulse_outbox, counted every few seconds by the poller (-1: not known here)")
         .register(registry);
+    Gauge.builder("pulse_outbox_listening", listening, AtomicLong::get)
+        .description("1 while the outbox poller LISTENs for commit-time notifications (PostgreSQL), else 0").register(registry);
     published = Counter.builder("pulse_outbox_published").description("Outbox rows published").register(registry);
     pollFailures = Counter.builder("pulse_outbox_poll_failures")
         .description("Outbox polls that failed and were retried after a backoff").register(registry);
@@ -45,6 +48,10 @@ public final class OutboxMetrics {
 
   void polling(boolean ok) {
     polling.set(ok ? 1 : 0);
+  }
+
+  void listening(boolean on) {
+    listening.set(on ? 1 : 0);
   }
 
   void backlog(long rows) {

@@ -37,6 +37,11 @@ import java.util.Set;
  * backs off (doubling, up to {@code outbox.maxBackoffMillis}) and starts again from the first row still
  * in the table, so nothing is lost: delivery is at least once.
  *
+ * <p>On PostgreSQL the {@link OutboxDoorbell} rings when rows commit: a waiting poller polls at once,
+ * a polling one polls again as soon as it is done. The interval poll stays as a safety net
+ * ({@code outbox.listenIntervalMillis} while the doorbell listens, {@code outbox.intervalMillis} while
+ * it does not), since notifications sent while the LISTEN connection is down are lost.
+ *
  * <p>Rows published whose delete failed are remembered (by id, while this node stays the poller) and
  * only deleted, not published again, when the database is back; a row is published twice only when
  * the poller dies between a publish and its delete.
@@ -57,6 +62,7 @@ public final class OutboxVerticle extends VerticleBase {
   private final Database db;
   private final DbSettings.Outbox cfg;
   private final OutboxMetrics metrics;
+  private final OutboxDoorbell doorbell;
   private final Set<Long> unconfirmed = new LinkedHashSet<>();
   private Lease lease;
   private Runners runners;
@@ -64,6 +70,9 @@ public final class OutboxVerticle extends VerticleBase {
   private long backlogTimer = -1;
   private boolean counting;
   private boolean stopped;
+  private boolean listening;
+  /** The doorbell rang while a poll was running: poll again as soon as it ends. */
+  private boolean rang;
   private Future<Integer> cycle = Future.succeededFuture(0);
   private int failures;
   private String failing;
@@ -71,12 +80,17 @@ public final class OutboxVerticle extends VerticleBase {
 
   private record OutboxRow(long id, String app, String channel, String payload) {}
 
-  public OutboxVerticle(Publisher publisher, String nodeId, Database db, OutboxMetrics metrics) {
+  /**
+   * @param doorbell rings when rows commit (PostgreSQL), or null: then the poller only polls every
+   *                 {@code outbox.intervalMillis}
+   */
+  public OutboxVerticle(Publisher publisher, String nodeId, Database db, OutboxMetrics metrics, OutboxDoorbell doorbell) {
     this.publisher = publisher;
     this.nodeId = nodeId;
     this.db = db;
     this.cfg = db.settings().outbox();
     this.metrics = metrics;
+    this.doorbell = doorbell;
   }
 
   @Override
@@ -100,6 +114,32 @@ public final class OutboxVerticle extends VerticleBase {
     backlogTimer = vertx.setPeriodic(BACKLOG_EVERY_MILLIS, t -> countBacklog());
     schedule(0);
     countBacklog();
+    if (doorbell != null) {
+      doorbell.start(this::ring, this::listening);
+    }
+  }
+
+  /** Rows committed: poll now, or right after the poll that is running. Not while backing off after failures. */
+  private void ring() {
+    if (stopped || failures > 0) {
+      return;
+    }
+    if (timer == -1) {
+      rang = true;
+      return;
+    }
+    vertx.cancelTimer(timer);
+    timer = -1;
+    poll();
+  }
+
+  private void listening(boolean on) {
+    boolean was = listening;
+    listening = on;
+    metrics.listening(on);
+    if (was && !on) {
+      ring(); // the long wait of a listening poller no longer holds: poll, then every intervalMillis
+    }
   }
 
   private void schedule(long delay) {
@@ -265,10 +305,13 @@ public final class OutboxVerticle extends VerticleBase {
         failing = null;
         metrics.polling(true);
       }
-      schedule(ar.result() >= cfg.batch() ? 0 : cfg.intervalMillis());
+      boolean more = rang || ar.result() >= cfg.batch();
+      rang = false;
+      schedule(more ? 0 : listening ? cfg.listenIntervalMillis() : cfg.intervalMillis());
       return;
     }
     failures++;
+    rang = false;
     metrics.pollFailed();
     metrics.polling(false);
     String problem = describe(ar.cause());
@@ -315,9 +358,11 @@ public final class OutboxVerticle extends VerticleBase {
       vertx.cancelTimer(backlogTimer);
     }
     Promise<Void> done = Promise.promise();
-    cycle.onComplete(ar -> {
+    Future<Void> quiet = doorbell == null ? Future.succeededFuture() : doorbell.stop();
+    Future.join(cycle, quiet).onComplete(ar -> {
       lease.release();
       metrics.runner(false);
+      metrics.listening(false);
       done.complete();
     });
     return done.future();

@@ -1,25 +1,25 @@
 package dev.apexpulse.cluster;
 
 import dev.apexpulse.cluster.ClusterFixture.NodeProcess;
+import dev.apexpulse.support.DatabaseUnderTest;
+import dev.apexpulse.support.OnEachDatabase;
 import dev.apexpulse.support.Http;
-import dev.apexpulse.support.TestDb;
+import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.h2.tools.Server;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,31 +37,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * One runner per cluster, with real processes: three gateway JVMs (A, B, C, as in {@link ClusterTest})
- * sharing one H2 database that this JVM serves over TCP ({@code org.h2.tools.Server} on 127.0.0.1,
- * an in-memory database), all with the same jobs:
+ * sharing one database, once for each database under test (H2 served over TCP by this JVM, the test
+ * PostgreSQL server, your Oracle), all with the same jobs:
  *
  * <ul>
  *   <li>{@code tick1s}: {@code every: 1s}, no SQL: publishes {@code {"tick":n}} once per second in
  *   total, whichever node holds {@code pulse.lock.job.tick1s}; killing that node (SIGKILL) moves it
  *   to another node, which goes on counting;</li>
- *   <li>{@code trig-sql}: triggerable, its SQL takes {@code NEXT VALUE FOR trig_runs}, so the
- *   sequence counts how often the SQL really ran, cluster-wide;</li>
+ *   <li>{@code trig-sql}: triggerable, its SQL takes the next value of the sequence {@code trig_runs},
+ *   so the sequence counts how often the SQL really ran, cluster-wide;</li>
  *   <li>the outbox: every node runs a poller, the one holding {@code pulse.lock.outbox} polls.</li>
  * </ul>
  *
  * <p>The tests run in order on one cluster; each kill is followed by a replacement node. Figures are
  * printed at the end.
  */
+@OnEachDatabase
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 150)
-class ClusterRunnerTest {
+record ClusterRunnerTest(DatabaseUnderTest database) {
   static final String APP = "100";
   static final String TICK = "tick1s";
   static final String TRIG = "trig-sql";
   static final int ROWS = 2000;
   static final int BATCH = 100;
-  static Server h2;
-  static TestDb db;
+  static TestDatabase db;
   static ClusterFixture cluster;
   static Map<String, String> env;
   /** Live nodes by node id (n-a, …). */
@@ -69,11 +69,13 @@ class ClusterRunnerTest {
   static Vertx clients;
   static final Map<String, String> figures = new LinkedHashMap<>();
 
-  @BeforeAll
-  static void start() throws Exception {
-    h2 = Server.createTcpServer("-tcpPort", Integer.toString(ClusterFixture.freePortRange(1)), "-tcpAllowOthers", "-ifNotExists").start();
-    db = TestDb.overTcp("runner", h2.getPort());
-    db.exec("CREATE SEQUENCE trig_runs");
+  @BeforeParameterizedClassInvocation
+  static void start(DatabaseUnderTest database) throws Exception {
+    if (database.missing() != null) {
+      return; // its tests are skipped (OnEachDatabase)
+    }
+    db = database.openServed("runner");
+    db.exec(db.createSequence("trig_runs"));
     cluster = new ClusterFixture(4); // 0 A, 1 B, 2 C, 3 D (replaces the first node killed)
     Path conf = Path.of("target", "cluster-test", cluster.name + "-jobs.yaml");
     Files.createDirectories(conf.getParent());
@@ -89,11 +91,11 @@ class ClusterRunnerTest {
             every: 1h
             triggerable: true
             minIntervalMillis: 500
-            sql: SELECT NEXT VALUE FOR trig_runs AS run
-        """.formatted(TICK, TRIG));
+            sql: "%s"
+        """.formatted(TICK, TRIG, db.select(db.nextValue("trig_runs") + " AS run")));
     env = new HashMap<>();
     env.put("PULSE_CONF", conf.toAbsolutePath().toString());
-    env.put("PULSE_DB_URL", db.url);
+    env.putAll(db.env());
     env.put("PULSE_DB_QUERY_TIMEOUT_SECONDS", "5");
     env.put("PULSE_OUTBOX_BATCH", Integer.toString(BATCH));
     env.put("PULSE_OUTBOX_INTERVAL_MILLIS", "50");
@@ -121,22 +123,24 @@ class ClusterRunnerTest {
     }
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stop() {
     if (clients != null) {
       clients.close().await();
+      clients = null;
     }
     if (cluster != null) {
       cluster.closeAll();
+      cluster = null;
     }
+    live.clear();
     if (db != null) {
+      System.out.println("\n==== runner figures, " + db.dialect + " (" + Runtime.getRuntime().availableProcessors() + " cores, loopback) ====");
       db.close();
+      db = null;
     }
-    if (h2 != null) {
-      h2.stop();
-    }
-    System.out.println("\n==== runner figures (" + Runtime.getRuntime().availableProcessors() + " cores, loopback) ====");
     figures.forEach((k, v) -> System.out.println("  " + k + ": " + v));
+    figures.clear();
     System.out.println("================================================================\n");
   }
 
@@ -242,8 +246,11 @@ class ClusterRunnerTest {
       assertThat(ticks).as("about 5 in 5 s, not 15").hasSizeBetween(4, 6);
       for (int i = 1; i < n.size(); i++) {
         assertThat(n.get(i)).as("consecutive ticks %s", n).isEqualTo(n.get(i - 1) + 1);
-        assertThat(steps.get(i - 1)).as("about 1 s apart: %s", steps).isBetween(700L, 1400L);
       }
+      // fixed rate: on a loaded machine one run can be late and the next one early (1731, 269 ms seen
+      // at load 15), so the average, not each step, is about a second
+      long span = at.get(at.size() - 1) - at.get(0);
+      assertThat(span / (at.size() - 1)).as("about 1 s apart on average: %s", steps).isBetween(700L, 1400L);
     }
   }
 
@@ -341,7 +348,7 @@ class ClusterRunnerTest {
     AtomicInteger written = new AtomicInteger();
     AtomicBoolean writing = new AtomicBoolean(true);
     Thread writer = new Thread(() -> {
-      try (Connection c = DriverManager.getConnection(db.url);
+      try (Connection c = db.connect();
            PreparedStatement p = c.prepareStatement("INSERT INTO pulse_outbox (app_id, channel, payload) VALUES (?, ?, ?)")) {
         while (written.get() < ROWS && writing.get()) {
           for (int i = 0; i < 20; i++) {
@@ -472,8 +479,7 @@ class ClusterRunnerTest {
 
   /** How often the trigger job's SQL ran, cluster-wide. */
   static long sequence() {
-    List<List<Object>> r = db.rows("SELECT BASE_VALUE FROM INFORMATION_SCHEMA.SEQUENCES WHERE SEQUENCE_NAME = 'TRIG_RUNS'");
-    return ((Number) r.get(0).get(0)).longValue() - 1;
+    return db.sequenceUses("trig_runs");
   }
 
   /** A sample with {@code job="…"} (summed over other labels, e.g. outcome); 0 when absent. */

@@ -37,7 +37,7 @@ class DbConfigTest {
     assertThat(db.url()).startsWith("jdbc:h2:file:./data/");
     assertThat(db.dialect()).isEqualTo(Dialect.H2);
     assertThat(db.migrate()).isTrue();
-    assertThat(db.outbox()).isEqualTo(new DbSettings.Outbox(true, 100, 200, 10_000));
+    assertThat(db.outbox()).isEqualTo(new DbSettings.Outbox(true, 100, 200, 10_000, true, 5000));
     assertThat(config.jobs()).extracting(JobSettings::name).containsExactly("demo-orders", "demo-ticker");
   }
 
@@ -60,7 +60,11 @@ class DbConfigTest {
     DbSettings off = load(Map.of("PULSE_DB_URL", "")).db();
     assertThat(off.enabled()).isFalse();
     assertThat(off.outbox().enabled()).isFalse();
-    assertThat(load(Map.of("PULSE_DB_URL", "jdbc:postgresql://127.0.0.1:5432/pulse")).db().dialect()).isEqualTo(Dialect.POSTGRESQL);
+    DbSettings pg = load(Map.of("PULSE_DB_URL", "jdbc:postgresql://127.0.0.1:5432/pulse",
+        "PULSE_OUTBOX_LISTEN", "false", "PULSE_OUTBOX_LISTEN_INTERVAL_MILLIS", "60000")).db();
+    assertThat(pg.dialect()).isEqualTo(Dialect.POSTGRESQL);
+    assertThat(pg.outbox().listen()).isFalse();
+    assertThat(pg.outbox().listenIntervalMillis()).isEqualTo(60_000);
   }
 
   private static JsonObject withJobs(JsonObject... jobs) {
@@ -132,6 +136,9 @@ class DbConfigTest {
         .as("no database, no outbox").isFalse();
     refused(TestNode.config().put("db", new JsonObject().put("url", "jdbc:h2:mem:x")).put("outbox", new JsonObject().put("maxBackoffMillis", 100)),
         "configuration outbox.maxBackoffMillis: must be at least outbox.intervalMillis (200)");
+    refused(TestNode.config().put("db", new JsonObject().put("url", "jdbc:h2:mem:x"))
+            .put("outbox", new JsonObject().put("intervalMillis", 500).put("listenIntervalMillis", 100)),
+        "configuration outbox.listenIntervalMillis: must be at least outbox.intervalMillis (500)");
     refused(TestNode.config().put("db", new JsonObject().put("url", "jdbc:h2:mem:x").put("passwordFile", "/no/such/file")),
         "configuration db.passwordFile: cannot read /no/such/file: /no/such/file");
     assertThat(PulseConfig.from(TestNode.config().put("db", new JsonObject().put("url", "jdbc:sqlserver://db:1433").put("migrate", false)))

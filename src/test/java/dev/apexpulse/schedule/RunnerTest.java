@@ -2,10 +2,12 @@ package dev.apexpulse.schedule;
 
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.db.Database;
+import dev.apexpulse.db.OutboxDoorbell;
 import dev.apexpulse.db.OutboxMetrics;
 import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.support.Await;
-import dev.apexpulse.support.TestDb;
+import dev.apexpulse.support.DatabaseUnderTest;
+import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
@@ -15,6 +17,8 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -91,11 +95,12 @@ class RunnerTest {
     }
   }
 
-  @Test
-  void oneOfTwoOutboxPollersPollsAndHandsOverWithoutDuplicates() throws Exception {
+  @ParameterizedTest
+  @EnumSource(DatabaseUnderTest.class)
+  void oneOfTwoOutboxPollersPollsAndHandsOverWithoutDuplicates(DatabaseUnderTest kind) throws Exception {
     int total = 2000;
     Vertx client = Vertx.vertx();
-    try (TestDb db = TestDb.memory("runners");
+    try (TestDatabase db = kind.open("runners");
          TestNode node = TestNode.start(db.nodeConfig().put("outbox", new JsonObject().put("enabled", false)))) {
       Vertx vertx = node.node.vertx();
       Database database = Database.open(vertx, node.node.config().db(), 100);
@@ -104,7 +109,8 @@ class RunnerTest {
       List<OutboxVerticle> pollers = new ArrayList<>();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        OutboxVerticle p = new OutboxVerticle(node.node.publisher(), "n-" + i, database, metrics);
+        OutboxVerticle p = new OutboxVerticle(node.node.publisher(), "n-" + i, database, metrics,
+            OutboxDoorbell.forSettings(vertx, database.settings()));
         pollers.add(p);
         ids.add(vertx.deployVerticle(p).await(10, TimeUnit.SECONDS));
       }
@@ -146,7 +152,8 @@ class RunnerTest {
             int i = pollers.get(0).runner() ? 0 : 1;
             if (pollers.get(i).runner()) {
               vertx.undeploy(ids.get(i)).await(10, TimeUnit.SECONDS);
-              OutboxVerticle fresh = new OutboxVerticle(node.node.publisher(), "n-" + (2 + handovers), database, metrics);
+              OutboxVerticle fresh = new OutboxVerticle(node.node.publisher(), "n-" + (2 + handovers), database, metrics,
+                  OutboxDoorbell.forSettings(vertx, database.settings()));
               pollers.set(i, fresh);
               ids.set(i, vertx.deployVerticle(fresh).await(10, TimeUnit.SECONDS));
               handovers++;

@@ -1,19 +1,21 @@
 package dev.apexpulse.schedule;
 
 import dev.apexpulse.support.Await;
+import dev.apexpulse.support.DatabaseUnderTest;
+import dev.apexpulse.support.OnEachDatabase;
 import dev.apexpulse.support.Http;
-import dev.apexpulse.support.TestDb;
+import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -23,18 +25,22 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Scheduled jobs on a node with a real H2 database, observed by real WebSocket clients and the jobs API. */
+/** Scheduled jobs on a node with each real database, observed by real WebSocket clients and the jobs API. */
+@OnEachDatabase
 @ExtendWith(VertxExtension.class)
 @Timeout(60)
-class ScheduleTest {
+record ScheduleTest(DatabaseUnderTest database) {
   static final String OTHER_KEY = "other-api-key-0123456789";
-  static TestDb db;
+  static TestDatabase db;
   static TestNode node;
   static Vertx vertx;
 
-  @BeforeAll
-  static void start() {
-    db = TestDb.memory("jobs");
+  @BeforeParameterizedClassInvocation
+  static void start(DatabaseUnderTest database) {
+    if (database.missing() != null) {
+      return; // its tests are skipped (OnEachDatabase)
+    }
+    db = database.open("jobs");
     db.exec("CREATE TABLE job_stats (n INT, label VARCHAR(20))", "INSERT INTO job_stats VALUES (1, 'one')");
     JsonArray jobs = new JsonArray()
         .add(job("tick1s", TestNode.APP, "jobs/tick").put("every", "1s"))
@@ -43,9 +49,9 @@ class ScheduleTest {
         .add(job("broken", TestNode.APP, "jobs/broken").put("every", "300ms")
             .put("sql", "SELECT COUNT(*) AS c FROM later_table"))
         .add(job("limited", TestNode.APP, "jobs/limited").put("every", "1h")
-            .put("sql", "SELECT x FROM SYSTEM_RANGE(1, 10) ORDER BY x").put("maxRows", 3))
+            .put("sql", db.numbers(10)).put("maxRows", 3))
         .add(job("slow", TestNode.APP, "jobs/slow").put("every", "1h").put("timeoutSeconds", 1)
-            .put("sql", "SELECT SUM(a.x * b.x) FROM SYSTEM_RANGE(1, 100000) a, SYSTEM_RANGE(1, 100000) b"))
+            .put("sql", db.slowQuery()))
         .add(job("other-app", TestNode.OTHER_APP, "reports/daily").put("cron", "0 0 6 * * MON-FRI").put("zone", "Europe/Berlin"));
     node = TestNode.start(db.nodeConfig().put("jobs", jobs));
     vertx = Vertx.vertx();
@@ -55,11 +61,17 @@ class ScheduleTest {
     return new JsonObject().put("name", name).put("app", app).put("channel", channel);
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stop() {
-    node.close();
-    vertx.close();
-    db.close();
+    if (node != null) {
+      node.close();
+      vertx.close();
+      node = null;
+    }
+    if (db != null) {
+      db.close();
+      db = null;
+    }
   }
 
   private WsClient subscriber(String channel) {
@@ -139,7 +151,7 @@ class ScheduleTest {
     Await.until("the broken job failed twice", 5000, () -> jobState(TestNode.API_KEY, "broken").getLong("failures") >= 2);
     JsonObject state = jobState(TestNode.API_KEY, "broken");
     assertThat(state.getString("lastOutcome")).isEqualTo("failed");
-    assertThat(state.getString("lastError")).containsIgnoringCase("LATER_TABLE");
+    assertThat(state.getString("lastError")).containsIgnoringCase(db.missingTableError("later_table"));
     assertThat(state.getString("lastErrorAt")).isNotNull();
     assertThat(failedRuns("broken")).isGreaterThanOrEqualTo(2);
 

@@ -1,6 +1,8 @@
 package dev.apexpulse.schedule;
 
-import dev.apexpulse.support.TestDb;
+import dev.apexpulse.support.DatabaseUnderTest;
+import dev.apexpulse.support.OnEachDatabase;
+import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,13 +13,11 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import dev.apexpulse.support.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -26,22 +26,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code trigger}: a job run on demand, on its runner, coalesced and rate limited. */
+/** {@code trigger}: a job run on demand, on its runner, coalesced and rate limited; on each database. */
+@OnEachDatabase
 @Timeout(120)
-class TriggerTest {
-  static TestDb db;
+record TriggerTest(DatabaseUnderTest database) {
+  static TestDatabase db;
   static TestNode node;
   static Vertx vertx;
 
-  @BeforeAll
-  static void start() {
-    db = TestDb.memory("trig");
-    db.exec("CREATE SEQUENCE order_stats_runs", "CREATE TABLE orders(id INT PRIMARY KEY)", "INSERT INTO orders VALUES (1), (2), (3)");
+  @BeforeParameterizedClassInvocation
+  static void start(DatabaseUnderTest database) {
+    if (database.missing() != null) {
+      return; // its tests are skipped (OnEachDatabase)
+    }
+    db = database.open("trig");
+    db.exec(db.createSequence("order_stats_runs"), "CREATE TABLE orders(id INT PRIMARY KEY)",
+        "INSERT INTO orders VALUES (1)", "INSERT INTO orders VALUES (2)", "INSERT INTO orders VALUES (3)");
     JsonArray jobs = new JsonArray()
         // the sequence counts how often the SQL really ran
         .add(new JsonObject().put("name", "order-stats").put("app", TestNode.APP).put("channel", "dashboard/orders")
             .put("every", "1h").put("triggerable", true).put("minIntervalMillis", 2000)
-            .put("sql", "SELECT COUNT(*) AS orders, NEXT VALUE FOR order_stats_runs AS run FROM orders"))
+            .put("sql", db.select("(SELECT COUNT(*) FROM orders) AS orders, " + db.nextValue("order_stats_runs") + " AS run")))
         .add(new JsonObject().put("name", "nightly").put("app", TestNode.APP).put("channel", "reports/nightly")
             .put("cron", "0 0 2 * * *"));
     JsonObject config = db.nodeConfig().put("jobs", jobs);
@@ -50,21 +55,21 @@ class TriggerTest {
     vertx = Vertx.vertx();
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stop() {
-    node.close();
-    vertx.close();
-    db.close();
+    if (node != null) {
+      node.close();
+      vertx.close();
+      node = null;
+    }
+    if (db != null) {
+      db.close();
+      db = null;
+    }
   }
 
   private static long sqlRuns() {
-    try (var c = db.connect(); Statement s = c.createStatement();
-         ResultSet r = s.executeQuery("SELECT BASE_VALUE FROM INFORMATION_SCHEMA.SEQUENCES WHERE SEQUENCE_NAME = 'ORDER_STATS_RUNS'")) {
-      r.next();
-      return r.getLong(1) - 1;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return db.sequenceUses("order_stats_runs");
   }
 
   private static String token(JsonArray trig) {

@@ -1,34 +1,36 @@
 package dev.apexpulse.support;
 
-import io.vertx.core.json.JsonObject;
+import dev.apexpulse.config.Dialect;
+import org.h2.tools.Server;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A real H2 database for tests: in memory, kept alive by a connection of the test (so the gateway
- * and the test see the same data), dropped on close. {@link #url} is what the gateway uses.
+ * and the test see the same data), dropped on close. {@link #url} is what the gateway uses: the
+ * embedded URL, or a TCP one through an H2 server of this JVM (see {@link #served}).
  */
-public final class TestDb implements AutoCloseable {
+public final class TestDb extends TestDatabase {
   public final String name;
   /** The URL the test itself connects with (embedded, same JVM). */
   public final String localUrl;
-  /** The URL the gateway connects with: the embedded one, or a TCP one (see {@link #over}). */
-  public final String url;
+  private final Server server;
   private final Connection keep;
 
-  private TestDb(String name, String url) {
+  private TestDb(String name, Server server) {
+    super(Dialect.H2, server == null ? memoryUrl(name) : "jdbc:h2:tcp://127.0.0.1:" + server.getPort() + "/mem:" + name, "", "");
     this.name = name;
-    this.localUrl = "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
-    this.url = url == null ? localUrl : url;
+    this.localUrl = memoryUrl(name);
+    this.server = server;
     try {
       this.keep = DriverManager.getConnection(localUrl);
     } catch (SQLException e) {
@@ -36,15 +38,29 @@ public final class TestDb implements AutoCloseable {
     }
   }
 
-  /** A fresh in-memory database with a unique name. */
+  private static String memoryUrl(String name) {
+    return "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
+  }
+
+  /** A fresh in-memory database with a unique name, for a gateway in this JVM. */
   public static TestDb memory(String prefix) {
     return new TestDb(unique(prefix), null);
   }
 
-  /** A fresh in-memory database that the gateway reaches through an H2 TCP server on the given port. */
-  public static TestDb overTcp(String prefix, int port) {
-    String name = unique(prefix);
-    return new TestDb(name, "jdbc:h2:tcp://127.0.0.1:" + port + "/mem:" + name);
+  /**
+   * A fresh in-memory database that gateways (also other processes) reach through an H2 TCP server on
+   * 127.0.0.1, started for it and stopped on close.
+   */
+  public static TestDb served(String prefix) {
+    try {
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      return new TestDb(unique(prefix), Server.createTcpServer("-tcpPort", Integer.toString(port), "-ifNotExists").start());
+    } catch (SQLException | IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String unique(String prefix) {
@@ -53,13 +69,7 @@ public final class TestDb implements AutoCloseable {
     return prefix + "_" + HexFormat.of().formatHex(b);
   }
 
-  /** TestNode.config() with this database, migrations on and a fast outbox. */
-  public JsonObject nodeConfig() {
-    return TestNode.config()
-        .put("db", new JsonObject().put("url", url).put("migrate", true).put("queryTimeoutSeconds", 5))
-        .put("outbox", new JsonObject().put("enabled", true).put("batch", 100).put("intervalMillis", 50).put("maxBackoffMillis", 1000));
-  }
-
+  @Override
   public Connection connect() {
     try {
       return DriverManager.getConnection(localUrl);
@@ -68,60 +78,18 @@ public final class TestDb implements AutoCloseable {
     }
   }
 
-  public void exec(String... sql) {
-    try (Connection c = connect(); Statement s = c.createStatement()) {
-      for (String q : sql) {
-        s.execute(q);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
+  @Override
+  public InetSocketAddress address() {
+    if (server == null) {
+      throw new IllegalStateException("an embedded database has no address: use TestDb.served");
     }
+    return new InetSocketAddress("127.0.0.1", server.getPort());
   }
 
-  public long count(String table) {
-    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
-      r.next();
-      return r.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** Rows of a query, each as a list of column values. */
-  public List<List<Object>> rows(String sql) {
-    List<List<Object>> out = new ArrayList<>();
-    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
-      int n = r.getMetaData().getColumnCount();
-      while (r.next()) {
-        List<Object> row = new ArrayList<>();
-        for (int i = 1; i <= n; i++) {
-          row.add(r.getObject(i) instanceof java.sql.Clob clob ? clob.getSubString(1, (int) clob.length()) : r.getObject(i));
-        }
-        out.add(row);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-    return out;
-  }
-
-  /** Inserts an outbox row on the given connection (its transaction). */
-  public static void outbox(Connection c, String app, String channel, String payload) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("INSERT INTO pulse_outbox (app_id, channel, payload) VALUES (?, ?, ?)")) {
-      p.setString(1, app);
-      p.setString(2, channel);
-      p.setString(3, payload);
-      p.executeUpdate();
-    }
-  }
-
-  /** Inserts an outbox row in its own transaction. */
-  public void outbox(String app, String channel, String payload) {
-    try (Connection c = connect()) {
-      outbox(c, app, channel, payload);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+  @Override
+  public String urlVia(int port) {
+    address();
+    return "jdbc:h2:tcp://127.0.0.1:" + port + "/mem:" + name;
   }
 
   @Override
@@ -135,6 +103,9 @@ public final class TestDb implements AutoCloseable {
       keep.close();
     } catch (SQLException ignored) {
       // closed by SHUTDOWN
+    }
+    if (server != null) {
+      server.stop();
     }
   }
 }
