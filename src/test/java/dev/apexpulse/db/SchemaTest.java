@@ -7,7 +7,6 @@ import dev.apexpulse.support.DatabaseUnderTest;
 import dev.apexpulse.support.TestDatabase;
 import dev.apexpulse.support.TestNode;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
