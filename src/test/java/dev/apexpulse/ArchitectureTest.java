@@ -7,13 +7,21 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
  * The package graph as docs/ARCHITECTURE.md draws it, checked on the compiled classes with ArchUnit:
- * no package cycles, the root package (the composition root) imported by nobody, and the layers only
- * looking down.
+ * no package cycles, the root package (the composition root) imported by nobody, the layers only
+ * looking down, and no class that has quietly grown a second job.
  */
 class ArchitectureTest {
   private static JavaClasses main;
@@ -73,6 +81,21 @@ class ArchitectureTest {
         .should().dependOnClassesThat(DescribedPredicate.describe("classes of dev.apexpulse outside " + pkg,
             c -> c.getPackageName().startsWith("dev.apexpulse") && !c.getPackageName().startsWith("dev.apexpulse." + pkg)))
         .check(main);
+  }
+
+  /** A class that grows past about 400 lines has taken a second job: split it, or say at its top why not. */
+  @Test
+  void noClassIsOverFourHundredLinesWithoutAReason() throws IOException {
+    List<String> long_ = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        List<String> lines = Files.readAllLines(f);
+        if (lines.size() > 420 && lines.stream().limit(40).noneMatch(l -> l.contains("Longer than 400 lines because"))) {
+          long_.add(f + ": " + lines.size() + " lines");
+        }
+      }
+    }
+    assertThat(long_).isEmpty();
   }
 
   private static void forbid(String[] from, String[] to, String because) {

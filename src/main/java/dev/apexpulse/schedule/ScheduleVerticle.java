@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,21 +20,13 @@ import io.vertx.sqlclient.RowSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -135,7 +126,7 @@ public final class ScheduleVerticle extends VerticleBase {
       if (!job.cfg.app().equals(app)) {
         continue;
       }
-      items.add(runners.get(key(job.cfg.name())).map(state -> job.describe(state)));
+      items.add(runners.get(key(job.cfg.name())).map(state -> JobListing.describe(job.cfg, state)));
     }
     return Future.all(items).map(all -> {
       JsonArray out = new JsonArray();
@@ -327,36 +318,18 @@ public final class ScheduleVerticle extends VerticleBase {
     }
 
     private Future<String> publishRows(RowSet<Row> result, Instant at) {
-      List<String> columns = result.columnsNames();
-      JsonArray rows = new JsonArray();
-      boolean truncated = false;
-      for (Row row : result) {
-        if (rows.size() == cfg.maxRows()) {
-          truncated = true;
-          break;
-        }
-        JsonObject o = new JsonObject();
-        for (int i = 0; i < columns.size(); i++) {
-          o.put(columns.get(i).toLowerCase(Locale.ROOT), jsonValue(row.getValue(i)));
-        }
-        rows.add(o);
-      }
-      String hash = sha256(rows.encode() + (truncated ? "+" : ""));
-      if (cfg.onlyIfChanged() && hash.equals(lastHash)) {
+      JobRows rows = JobRows.of(result, cfg.maxRows(), at);
+      if (cfg.onlyIfChanged() && rows.hash().equals(lastHash)) {
         return Future.succeededFuture("unchanged");
       }
-      JsonObject data = new JsonObject().put("rows", rows).put("at", at.toString());
-      if (truncated) {
-        data.put("truncated", true);
-      }
-      return publisher.publish(cfg.app(), cfg.channel(), data, null).recover(e -> {
+      return publisher.publish(cfg.app(), cfg.channel(), rows.data(), null).recover(e -> {
         if (e instanceof PulseException p && p.code() == ErrorCode.TOO_LARGE) {
-          return Future.failedFuture(new PulseException(ErrorCode.TOO_LARGE,
-              "result of " + rows.size() + " rows is too large to publish (" + p.getMessage() + "): lower maxRows or select less"));
+          return Future.failedFuture(new PulseException(ErrorCode.TOO_LARGE, "result of " + rows.count()
+              + " rows is too large to publish (" + p.getMessage() + "): lower maxRows or select less"));
         }
         return Future.failedFuture(e);
       }).map(m -> {
-        lastHash = hash;
+        lastHash = rows.hash();
         return "published";
       });
     }
@@ -393,58 +366,6 @@ public final class ScheduleVerticle extends VerticleBase {
           .put("lastHash", lastHash);
       return runners.put(key(cfg.name()), s).onFailure(e -> LOG.debug("cannot record the state of job {}: {}", cfg.name(), e.toString()));
     }
-
-    JsonObject describe(JsonObject state) {
-      JsonObject o = new JsonObject()
-          .put("name", cfg.name())
-          .put("app", cfg.app())
-          .put("channel", cfg.channel())
-          .put("schedule", cfg.schedule().toJson())
-          .put("kind", cfg.sql() == null ? "tick" : "sql")
-          .put("onlyIfChanged", cfg.onlyIfChanged())
-          .put("triggerable", cfg.triggerable());
-      if (cfg.sql() != null) {
-        o.put("maxRows", cfg.maxRows()).put("timeoutSeconds", cfg.timeoutSeconds());
-      }
-      JsonObject s = state == null ? new JsonObject() : state;
-      return o.put("runner", s.getString("runner"))
-          .put("runs", s.getLong("runs", 0L))
-          .put("failures", s.getLong("failures", 0L))
-          .put("lastRun", s.getString("lastRun"))
-          .put("lastDurationMillis", s.getLong("lastDurationMillis"))
-          .put("lastOutcome", s.getString("lastOutcome"))
-          .put("nextRun", s.getString("nextRun"))
-          .put("lastError", s.getString("lastError"))
-          .put("lastErrorAt", s.getString("lastErrorAt"));
-    }
-  }
-
-  /** A JDBC value as JSON: numbers, strings and booleans as they are, times as ISO-8601 text, bytes as base64url. */
-  static Object jsonValue(Object v) {
-    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
-        || v instanceof Short || v instanceof Byte || v instanceof Double || v instanceof Float) {
-      return v;
-    }
-    if (v instanceof BigDecimal d) {
-      try {
-        return d.longValueExact();
-      } catch (ArithmeticException notWhole) {
-        return d;
-      }
-    }
-    if (v instanceof BigInteger i) {
-      return i.bitLength() < 64 ? (Object) i.longValue() : new BigDecimal(i);
-    }
-    if (v instanceof Buffer b) {
-      return b.getBytes();
-    }
-    if (v instanceof byte[] bytes) {
-      return bytes;
-    }
-    if (v instanceof TemporalAccessor) {
-      return v.toString();
-    }
-    return v.toString();
   }
 
   /** Error messages span lines (H2 appends the statement): one line of at most 500 characters. */
@@ -461,11 +382,4 @@ public final class ScheduleVerticle extends VerticleBase {
     return i == null ? null : i.truncatedTo(ChronoUnit.MILLIS).toString();
   }
 
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }
