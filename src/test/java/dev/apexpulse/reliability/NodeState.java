@@ -34,9 +34,13 @@ final class NodeState {
 
   /** Waits until the node has no connection, subscription, hub channel or presence entry left. */
   static void assertEmpty(TestNode node) {
-    Await.until("no connection, subscription, channel or presence left", 15_000, () ->
-        connections(node) == 0 && subscriptions(node) == 0 && channels(node) == 0
-            && presence(node, TestNode.APP).isEmpty() && presence(node, TestNode.OTHER_APP).isEmpty());
+    try {
+      Await.until("no connection, subscription, channel or presence left", 15_000, () ->
+          connections(node) == 0 && subscriptions(node) == 0 && channels(node) == 0
+              && presence(node, TestNode.APP).isEmpty() && presence(node, TestNode.OTHER_APP).isEmpty());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; left: " + describe(node), e);
+    }
   }
 
   static String describe(TestNode node) {

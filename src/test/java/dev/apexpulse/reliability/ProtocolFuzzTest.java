@@ -250,10 +250,7 @@ class ProtocolFuzzTest {
       int subscribed = 0;
       int exceeded = 0;
       while (subscribed + exceeded < 10_000) {
-        RawWs.Frame raw = ws.read();
-        assertThat(raw).as("connection open").isNotNull();
-        assertThat(raw.opcode()).as("opcode of " + raw.text() + " / " + raw.closeCode()).isEqualTo(RawWs.TEXT);
-        JsonObject f = new JsonObject(raw.text());
+        JsonObject f = new JsonObject(ws.readText());
         if ("subscribed".equals(f.getString("type"))) {
           assertThat(f.getLong("id")).isLessThan((long) MAX_SUBSCRIPTIONS);
           subscribed++;
@@ -287,7 +284,7 @@ class ProtocolFuzzTest {
       for (RawWs ws : held) {
         int ok = 0;
         while (ok < MAX_SUBSCRIPTIONS) {
-          JsonObject f = new JsonObject(ws.read().text());
+          JsonObject f = new JsonObject(ws.readText());
           assertThat(f.getString("type")).isIn("subscribed", "join", "leave");
           if ("subscribed".equals(f.getString("type"))) {
             ok++;
@@ -328,7 +325,7 @@ class ProtocolFuzzTest {
             ws.flush();
             long next = 0;
             while (next < 2L * pairs) {
-              JsonObject f = new JsonObject(ws.read().text());
+              JsonObject f = new JsonObject(ws.readText());
               String type = f.getString("type");
               if ("join".equals(type) || "leave".equals(type) || "ack".equals(type)) {
                 continue;

