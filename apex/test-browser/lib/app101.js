@@ -9,11 +9,12 @@ const APP = '101';
 const SECRET = 'apex-pulse-plugin-tests-secret-0123456789';
 const API_KEY = 'plugin-tests-api-key-0123456789';
 
-/** PULSE_* variables that configure app 101 (pages on http://localhost:* may connect). */
+/** PULSE_* variables that configure app 101 (pages on http://localhost:* and http://127.0.0.1:* may connect). */
 const ENV = {
   [`PULSE_APP_${APP}_SECRET`]: SECRET,
   [`PULSE_APP_${APP}_API_KEY`]: API_KEY,
-  [`PULSE_APP_${APP}_ORIGINS`]: 'http://localhost:*',
+  [`PULSE_APP_${APP}_ORIGINS`]: 'http://localhost:*,http://127.0.0.1:*',
+  [`PULSE_APP_${APP}_ANONYMOUS`]: 'public/**',
 };
 
 /** auth_pkg.generate_token with the stored secret, as an APEX page would get it. */
