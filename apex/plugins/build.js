@@ -142,6 +142,7 @@ begin
     p_render_function: p.renderFunction && quote(p.renderFunction),
     p_ajax_function: p.ajaxFunction && quote(p.ajaxFunction),
     p_execution_function: p.executionFunction && quote(p.executionFunction),
+    p_standard_attributes: p.standardAttributes && quote(p.standardAttributes),
     p_substitute_attributes: bool(p.substituteAttributes),
     p_subscribe_plugin_settings: 'true',
     p_help_text: text(p.help),

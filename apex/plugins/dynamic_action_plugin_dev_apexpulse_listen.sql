@@ -112,6 +112,7 @@ wwv_flow_imp_shared.create_plugin(
 ,p_api_version=>1
 ,p_render_function=>'render'
 ,p_ajax_function=>'ajax'
+,p_standard_attributes=>'ONLOAD'
 ,p_substitute_attributes=>false
 ,p_subscribe_plugin_settings=>true
 ,p_help_text=>wwv_flow_string.join(wwv_flow_t_varchar2(
@@ -179,8 +180,8 @@ wwv_flow_imp_shared.create_plugin_attribute(
 'dashboard/department/&P1_DEPTNO.'))
 ,p_help_text=>wwv_flow_string.join(wwv_flow_t_varchar2(
 'The channel to listen to. &APP_USER., &APP_ID., &APP_PAGE_ID. and &ITEM. (any page item) are',
-'replaced in the browser when the action runs, with the item''s current value: run the action',
-'again on the item''s Change event to follow it.'))
+'replaced in the browser when the action runs, with the item''s current value. To follow an item,',
+'put the action on the item''s Change event with Fire on Initialization: each run moves the subscription.'))
 );
 wwv_flow_imp_shared.create_plugin_attribute(
  p_id=>wwv_flow_imp.id(1358683744998487)

@@ -40,6 +40,7 @@ const LISTEN = {
   plsql: 'src/listen.plsql',
   renderFunction: 'render',
   ajaxFunction: 'ajax',
+  standardAttributes: 'ONLOAD',
   substituteAttributes: false,
   files: FILES,
   javascriptFileUrls: FILE_URLS,
@@ -58,8 +59,8 @@ const LISTEN = {
       examples: ['dashboard/orders', 'user/&APP_USER.', 'dashboard/department/&P1_DEPTNO.'],
       help: [
         'The channel to listen to. &APP_USER., &APP_ID., &APP_PAGE_ID. and &ITEM. (any page item) are',
-        'replaced in the browser when the action runs, with the item\'s current value: run the action',
-        'again on the item\'s Change event to follow it.',
+        'replaced in the browser when the action runs, with the item\'s current value. To follow an item,',
+        'put the action on the item\'s Change event with Fire on Initialization: each run moves the subscription.',
       ],
     },
     {

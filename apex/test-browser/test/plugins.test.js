@@ -31,7 +31,17 @@ async function app(readable = 'dashboard/**,public/**,user/{sub}') {
   return a;
 }
 
-const open = (a, page) => a.open(browser, page);
+const opened = [];
+async function open(a, page) {
+  const p = await a.open(browser, page);
+  opened.push(p);
+  return p;
+}
+
+// every test closes its pages (and listens on channels of its own: presence may lag a closed socket)
+test.afterEach(async () => {
+  for (const p of opened.splice(0)) await p.context().close();
+});
 
 const log = (p) => p.evaluate(() => window.apexLog);
 
@@ -105,16 +115,16 @@ test('one connection per page: two Listen actions and a Live Value region share 
     user: 'JANE',
     items: { P1_INITIAL: '<17>', P1_LAST: '' },
     regions: ['ORDERS'],
-    liveValues: [{ staticId: 'TOTAL_TILE', attribute_01: 'dashboard/orders', attribute_02: 'rows.0.orders', attribute_03: '&P1_INITIAL.' }],
+    liveValues: [{ staticId: 'TOTAL_TILE', attribute_01: 'dashboard/tiles', attribute_02: 'rows.0.orders', attribute_03: '&P1_INITIAL.' }],
     listen: [
-      { attribute_01: 'dashboard/orders', attribute_02: 'ORDERS', attribute_07: '0' },
+      { attribute_01: 'dashboard/tiles', attribute_02: 'ORDERS', attribute_07: '0' },
       { attribute_01: 'user/&APP_USER.', attribute_03: 'P1_LAST=.', attribute_07: '0' },
     ],
   });
   assert.equal(await p.textContent('#TOTAL_TILE_value'), '<17>', 'the initial value, substituted and escaped on the server');
-  await subscribed('dashboard/orders');
+  await subscribed('dashboard/tiles');
   await subscribed('user/JANE');
-  await publish('dashboard/orders', { rows: [{ status: 'NEW', orders: 23 }], at: 'now' });
+  await publish('dashboard/tiles', { rows: [{ status: 'NEW', orders: 23 }], at: 'now' });
   await until(p, () => document.getElementById('TOTAL_TILE_value').textContent === '23');
   await until(p, () => window.apexLog.refreshed.length === 1);
   await publish('user/JANE', 'hello Jane');
@@ -192,4 +202,38 @@ test('a channel the settings do not grant: reported to apex.debug and the consol
   await publish('user/SCOTT', 'still listening');
   await until(p, () => document.getElementById('P1_OK').value === 'still listening');
   assert.ok(p.errors.every((e) => /apex-pulse: subscribe dashboard\/secret/.test(e)), p.errors.join('\n'));
+});
+
+test('apex/README.md "The plug-ins (start here)": its three steps, with its values, give a self-refreshing region', async () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## The plug-ins (start here)'), readme.indexOf('## The JavaScript route'));
+  const after = (label) => {
+    const m = new RegExp(`${label}[^\`]*\`([^\`]+)\``).exec(section);
+    assert.ok(m, `README: no value after ${label}`);
+    return m[1];
+  };
+  // step 1: the file it says to import is there
+  const exportFile = after('Plug-ins > Import\\*:');
+  assert.ok(fs.existsSync(path.resolve(__dirname, '..', '..', '..', exportFile)), exportFile);
+  // step 2: the local gateway URL (on the test gateway's port) and the readable channels
+  const url = after('locally').replace(':8080/', `:${gateway.port}/`);
+  const readable = after('e.g.\\n?\\s*');
+  // step 3: the region and the action
+  const staticId = after('Static ID\\*');
+  const channel = after('\\*Channel\\*');
+  const regions = after('\\*Refresh Regions\\*');
+  assert.deepEqual([readable, staticId, channel, regions], ['dashboard/**,site/online,user/{sub}', 'ORDERS_CHART', 'dashboard/orders', 'ORDERS_CHART']);
+
+  const settings = { attribute_01: url, attribute_02: readable };
+  const a = await new ApexApp({ appId: app101.APP, secret: app101.SECRET, settings: { [LISTEN]: settings, [LIVE_VALUE]: settings } }).start();
+  apps.push(a);
+  const p = await open(a, { user: 'NEWBIE', regions: [staticId], listen: [{ attribute_01: channel, attribute_02: regions }] });
+  await subscribed(channel);
+  await publish(channel, JSON.parse(/pulse_pkg\.publish\('100', 'dashboard\/orders', '([^']+)'\)/.exec(section)[1]));
+  await until(p, (id) => window.apexLog.refreshed.includes(id), staticId).catch((e) => {
+    throw new Error(`${e.message}\n${p.errors.join('\n')}`);
+  });
+  assert.deepEqual(p.errors, []);
 });
