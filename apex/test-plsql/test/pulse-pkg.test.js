@@ -144,3 +144,13 @@ test('notify_user: no title, no push; no apex_pwa, -20007; nothing to say, -2000
   await assert.rejects(new PulsePkg({ apps, pwa: null }).notifyUser(tx, '100', 'jane', {}), /ORA-20003/);
   assert.throws(() => new PulsePkg({ apps, pwa: null }).publish(tx, '100', 'user/a b', '{}'), /not allowed/);
 });
+
+test('oracle/apex_pwa_stub.sql (for a real Oracle later) parses and declares the documented signature', () => {
+  const { checkFile, formatErrors } = require('../lib/check');
+  const file = path.resolve(__dirname, '..', 'oracle', 'apex_pwa_stub.sql');
+  const r = checkFile(file);
+  assert.deepEqual(r.errors, [], formatErrors(file, r.errors));
+  inOrder(fs.readFileSync(file, 'utf8'), ['create or replace package apex_pwa', 'procedure send_push_notification(',
+    'p_application_id in number default null,', 'p_user_name in varchar2,', 'p_title in varchar2,',
+    'p_body in varchar2 default null,', 'p_icon_url in varchar2 default null,', 'p_target_url in varchar2 default null);'], 'apex_pwa_stub.sql');
+});
