@@ -1,13 +1,15 @@
 package dev.apexpulse;
 
 import dev.apexpulse.auth.DevTokens;
-import dev.apexpulse.config.AdminSettings;
 import dev.apexpulse.cluster.ClusterEngines;
+import dev.apexpulse.config.AdminSettings;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.ConfigLoader;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.engine.Engines;
+import dev.apexpulse.engine.StandaloneEngines;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

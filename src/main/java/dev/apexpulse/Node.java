@@ -1,5 +1,6 @@
 package dev.apexpulse;
 
+import dev.apexpulse.Background;
 import dev.apexpulse.admin.AdminAccess;
 import dev.apexpulse.admin.Console;
 import dev.apexpulse.api.HttpApi;
@@ -9,7 +10,8 @@ import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.JobSettings;
 import dev.apexpulse.config.PulseConfig;
-import dev.apexpulse.db.Background;
+import dev.apexpulse.engine.Engines;
+import dev.apexpulse.engine.StandaloneEngines;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
@@ -25,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One gateway node: the services every event loop shares (auth, history, presence, hub, bridge,

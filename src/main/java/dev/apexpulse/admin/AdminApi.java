@@ -2,8 +2,8 @@ package dev.apexpulse.admin;
 
 import dev.apexpulse.Node;
 import dev.apexpulse.api.ApiError;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.PulseException;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;

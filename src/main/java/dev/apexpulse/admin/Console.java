@@ -1,13 +1,13 @@
 package dev.apexpulse.admin;
 
 import dev.apexpulse.Node;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import dev.apexpulse.db.Database;
 import dev.apexpulse.db.OutboxVerticle;
-import dev.apexpulse.schedule.Runners;
+import dev.apexpulse.lease.Runners;
 import dev.apexpulse.schedule.ScheduleVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package dev.apexpulse.admin;
 
 import dev.apexpulse.Node;
-import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.gateway.ConnectionInfo;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.metrics.PulseMetrics;

@@ -1,11 +1,11 @@
 package dev.apexpulse.api;
 
-import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.core.ErrorCode;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** The HTTP API's error body: {@code {"error":{"code":"…","message":"…"}}}. */
+/** The HTTP API's bodies: errors as {@code {"error":{"code":"…","message":"…"}}}, and plain JSON replies. */
 public final class ApiError {
   private ApiError() {}
 
@@ -23,5 +23,10 @@ public final class ApiError {
 
   public static void send(RoutingContext ctx, ErrorCode code, String message) {
     send(ctx, code.httpStatus(), code, message);
+  }
+
+  /** A JSON success body (the counterpart of the error body). */
+  public static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 }

@@ -5,13 +5,14 @@ import dev.apexpulse.admin.AdminApi;
 import dev.apexpulse.auth.ApiKeys;
 import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.Message;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.Message;
+import dev.apexpulse.core.PulseException;
+import dev.apexpulse.core.TokenBucket;
 import dev.apexpulse.demo.DemoOrders;
-import dev.apexpulse.gateway.TokenBucket;
+import dev.apexpulse.demo.DemoPage;
 import dev.apexpulse.history.Replay;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -51,7 +52,7 @@ public final class HttpApi {
 
   public Router router(Vertx vertx) {
     Router router = Router.router(vertx);
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/live").handler(ctx -> ApiError.json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(node.metrics().registry()));
     // before /api/v1/*, which would answer its own 404 for /api/v1/admin/…
@@ -82,10 +83,10 @@ public final class HttpApi {
       // with a database configured: "db":"UP"|"DOWN", and 503 while it is down (db.readiness)
       node.background().ready(body).onComplete(ok -> {
         boolean up = ok.succeeded() && ok.result();
-        json(ctx, up ? 200 : 503, body.put("status", up ? "UP" : "DOWN"));
+        ApiError.json(ctx, up ? 200 : 503, body.put("status", up ? "UP" : "DOWN"));
       });
     } else {
-      json(ctx, 503, body.put("status", node.draining() ? "DRAINING" : "STARTING"));
+      ApiError.json(ctx, 503, body.put("status", node.draining() ? "DRAINING" : "STARTING"));
     }
   }
 
@@ -203,7 +204,7 @@ public final class HttpApi {
             return null;
           });
     }
-    chain.onSuccess(v -> json(ctx, 200, new JsonObject().put("results", results))).onFailure(ctx::fail);
+    chain.onSuccess(v -> ApiError.json(ctx, 200, new JsonObject().put("results", results))).onFailure(ctx::fail);
   }
 
   static boolean isOctetStream(String contentType) {
@@ -224,7 +225,7 @@ public final class HttpApi {
     byte[] bytes = body == null ? new byte[0] : body.getBytes();
     node.publisher().checkSize(bytes);
     node.publisher().publishBinary(app, key.channel(), bytes, who.user())
-        .onSuccess(m -> json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(m)))))
+        .onSuccess(m -> ApiError.json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(m)))))
         .onFailure(ctx::fail);
   }
 
@@ -252,7 +253,7 @@ public final class HttpApi {
     }
     String id = app;
     node.background().jobs(app)
-        .onSuccess(list -> json(ctx, 200, new JsonObject().put("app", id).put("jobs", list)))
+        .onSuccess(list -> ApiError.json(ctx, 200, new JsonObject().put("app", id).put("jobs", list)))
         .onFailure(ctx::fail);
   }
 
@@ -268,7 +269,7 @@ public final class HttpApi {
     node.presence().channels(app).onSuccess(map -> {
       JsonArray list = new JsonArray();
       map.forEach((channel, count) -> list.add(new JsonObject().put("channel", channel).put("subscribers", count)));
-      json(ctx, 200, new JsonObject().put("app", app).put("channels", list));
+      ApiError.json(ctx, 200, new JsonObject().put("app", app).put("channels", list));
     }).onFailure(ctx::fail);
   }
 
@@ -287,7 +288,7 @@ public final class HttpApi {
           list.add(o);
         }
       });
-      json(ctx, 200, new JsonObject().put("channel", key.channel()).put("count", list.size())
+      ApiError.json(ctx, 200, new JsonObject().put("channel", key.channel()).put("count", list.size())
           .put("connections", connections).put("clients", list));
     }).onFailure(ctx::fail);
   }
@@ -322,7 +323,7 @@ public final class HttpApi {
         }
         messages.add(o);
       }
-      json(ctx, 200, new JsonObject().put("channel", key.channel()).put("epoch", r.position().epoch())
+      ApiError.json(ctx, 200, new JsonObject().put("channel", key.channel()).put("epoch", r.position().epoch())
           .put("offset", r.position().offset()).put("recovered", r.recovered()).put("messages", messages));
     }).onFailure(ctx::fail);
   }
@@ -385,7 +386,4 @@ public final class HttpApi {
     }
   }
 
-  static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
-  }
 }

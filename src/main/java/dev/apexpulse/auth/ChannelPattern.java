@@ -1,6 +1,6 @@
 package dev.apexpulse.auth;
 
-import dev.apexpulse.channel.ChannelName;
+import dev.apexpulse.core.ChannelName;
 
 import java.util.List;
 

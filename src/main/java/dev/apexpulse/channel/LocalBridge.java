@@ -1,5 +1,7 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import io.vertx.core.Future;
 
 /** The bridge of a standalone node: nothing to cross, the hub gets every message directly. */

@@ -1,5 +1,7 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
@@ -8,8 +10,8 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,11 @@
 package dev.apexpulse.channel;
 
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.ChannelName;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.Message;
+import dev.apexpulse.core.PulseException;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
 import io.vertx.core.Future;

@@ -1,9 +1,10 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,6 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.Message;
 import io.netty.buffer.ByteBuf;
 
 /** One subscription of one connection, called on the connection's event loop. */

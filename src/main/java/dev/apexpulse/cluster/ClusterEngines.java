@@ -1,20 +1,20 @@
 package dev.apexpulse.cluster;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.cluster.MembershipEvent;
-import com.hazelcast.cluster.MembershipListener;
-import com.hazelcast.core.HazelcastInstance;
-import dev.apexpulse.Engines;
 import dev.apexpulse.Node;
 import dev.apexpulse.channel.Bridge;
-import dev.apexpulse.channel.ChannelKey;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.engine.Engines;
 import dev.apexpulse.history.History;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.Presence;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.core.HazelcastInstance;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,9 +1,9 @@
 package dev.apexpulse.cluster;
 
 import dev.apexpulse.channel.Bridge;
-import dev.apexpulse.channel.ChannelKey;
 import dev.apexpulse.channel.LocalHub;
-import dev.apexpulse.channel.Message;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import io.vertx.core.Future;

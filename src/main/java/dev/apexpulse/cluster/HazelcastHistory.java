@@ -1,15 +1,15 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
+import dev.apexpulse.history.History;
+import dev.apexpulse.history.Position;
+import dev.apexpulse.history.Replay;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.Message;
-import dev.apexpulse.history.History;
-import dev.apexpulse.history.Position;
-import dev.apexpulse.history.Replay;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

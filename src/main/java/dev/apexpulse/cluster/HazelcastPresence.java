@@ -1,5 +1,9 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.presence.ClientInfo;
+import dev.apexpulse.presence.Presence;
+import dev.apexpulse.presence.PresenceChange;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -7,10 +11,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.presence.ClientInfo;
-import dev.apexpulse.presence.Presence;
-import dev.apexpulse.presence.PresenceChange;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;

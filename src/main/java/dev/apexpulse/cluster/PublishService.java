@@ -1,8 +1,8 @@
 package dev.apexpulse.cluster;
 
-import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.channel.PulseException;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

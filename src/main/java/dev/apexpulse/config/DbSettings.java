@@ -1,6 +1,5 @@
 package dev.apexpulse.config;
 
-import dev.apexpulse.db.Dialect;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.apexpulse.config;
 
-import dev.apexpulse.channel.ChannelName;
-import dev.apexpulse.schedule.Schedule;
+import dev.apexpulse.config.Schedule;
+import dev.apexpulse.core.ChannelName;
 import io.vertx.core.json.JsonObject;
 
 import java.time.DateTimeException;

@@ -1,6 +1,7 @@
 package dev.apexpulse.db;
 
 import dev.apexpulse.config.DbSettings;
+import dev.apexpulse.config.Dialect;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,8 +12,8 @@ import io.vertx.jdbcclient.JDBCConnection;
 import io.vertx.jdbcclient.JDBCPool;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

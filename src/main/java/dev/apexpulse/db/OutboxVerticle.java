@@ -1,11 +1,11 @@
 package dev.apexpulse.db;
 
-import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.DbSettings;
-import dev.apexpulse.schedule.Lease;
-import dev.apexpulse.schedule.Runners;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
+import dev.apexpulse.lease.Lease;
+import dev.apexpulse.lease.Runners;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,9 +1,9 @@
 package dev.apexpulse.demo;
 
 import dev.apexpulse.Node;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,6 @@
 package dev.apexpulse.gateway;
 
-import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.presence.ClientInfo;
 import io.vertx.core.json.JsonArray;

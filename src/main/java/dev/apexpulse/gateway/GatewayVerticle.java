@@ -7,9 +7,10 @@ import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.ChannelPattern;
 import dev.apexpulse.auth.Identity;
 import dev.apexpulse.auth.OriginPolicy;
-import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.core.CloseCode;
+import dev.apexpulse.core.ErrorCode;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,8 +27,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * One event loop's share of the node: an HTTP server (all instances share the port), the sockets it

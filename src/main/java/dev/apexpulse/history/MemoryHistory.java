@@ -1,7 +1,7 @@
 package dev.apexpulse.history;
 
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.Message;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import io.vertx.core.Future;
 
 import java.security.SecureRandom;

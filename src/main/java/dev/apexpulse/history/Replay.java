@@ -1,6 +1,6 @@
 package dev.apexpulse.history;
 
-import dev.apexpulse.channel.Message;
+import dev.apexpulse.core.Message;
 
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.apexpulse.metrics;
 
-import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.core.ChannelKey;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

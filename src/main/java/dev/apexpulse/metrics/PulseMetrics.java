@@ -1,6 +1,6 @@
 package dev.apexpulse.metrics;
 
-import dev.apexpulse.channel.ErrorCode;
+import dev.apexpulse.core.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -90,7 +90,7 @@ public final class PulseMetrics {
   }
 
   /** A message published through this node, counted per channel too (the console's busiest channels). */
-  public void published(dev.apexpulse.channel.ChannelKey key) {
+  public void published(dev.apexpulse.core.ChannelKey key) {
     published.increment();
     channelRates.published(key);
   }

@@ -1,6 +1,6 @@
 package dev.apexpulse.presence;
 
-import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.core.ChannelKey;
 import io.vertx.core.Future;
 
 import java.util.List;

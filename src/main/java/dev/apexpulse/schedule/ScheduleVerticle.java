@@ -1,18 +1,21 @@
 package dev.apexpulse.schedule;
 
-import dev.apexpulse.channel.ErrorCode;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.config.Schedule;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import dev.apexpulse.db.Database;
+import dev.apexpulse.lease.Lease;
+import dev.apexpulse.lease.Runners;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;

@@ -1,9 +1,9 @@
 package dev.apexpulse.auth;
 
-import dev.apexpulse.channel.ChannelName;
+import dev.apexpulse.core.ChannelName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;

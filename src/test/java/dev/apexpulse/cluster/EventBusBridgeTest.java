@@ -1,10 +1,10 @@
 package dev.apexpulse.cluster;
 
-import dev.apexpulse.channel.ChannelKey;
 import dev.apexpulse.channel.LocalHub;
-import dev.apexpulse.channel.Message;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.channel.Subscriber;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
 import io.netty.buffer.ByteBuf;

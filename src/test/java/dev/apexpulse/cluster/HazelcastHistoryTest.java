@@ -1,14 +1,14 @@
 package dev.apexpulse.cluster;
 
-import com.hazelcast.core.Hazelcast;
-import com.hazelcast.core.HazelcastInstance;
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.Message;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.support.TestNode;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

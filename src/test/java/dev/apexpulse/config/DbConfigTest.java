@@ -1,7 +1,7 @@
 package dev.apexpulse.config;
 
-import dev.apexpulse.db.Dialect;
-import dev.apexpulse.schedule.Schedule;
+import dev.apexpulse.config.Dialect;
+import dev.apexpulse.config.Schedule;
 import dev.apexpulse.support.TestNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,7 @@
 package dev.apexpulse.db;
 
 import dev.apexpulse.config.DbSettings;
+import dev.apexpulse.config.Dialect;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.support.TestDb;
 import dev.apexpulse.support.TestNode;

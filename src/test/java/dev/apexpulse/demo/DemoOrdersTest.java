@@ -1,10 +1,10 @@
 package dev.apexpulse.demo;
 
-import dev.apexpulse.support.VertxTest;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.PulseException;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.TestNode;
+import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package dev.apexpulse.gateway;
 
-import dev.apexpulse.StandaloneEngines;
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.Message;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
+import dev.apexpulse.engine.StandaloneEngines;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;

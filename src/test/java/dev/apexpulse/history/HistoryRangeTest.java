@@ -1,7 +1,7 @@
 package dev.apexpulse.history;
 
-import dev.apexpulse.channel.ChannelKey;
-import dev.apexpulse.channel.Message;
+import dev.apexpulse.core.ChannelKey;
+import dev.apexpulse.core.Message;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,6 +1,6 @@
 package dev.apexpulse.history;
 
-import dev.apexpulse.channel.ChannelKey;
+import dev.apexpulse.core.ChannelKey;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,7 @@
 package dev.apexpulse.schedule;
 
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.config.Schedule;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.Vertx;

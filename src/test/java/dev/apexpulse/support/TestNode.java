@@ -1,9 +1,9 @@
 package dev.apexpulse.support;
 
-import dev.apexpulse.Engines;
 import dev.apexpulse.Node;
-import dev.apexpulse.StandaloneEngines;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.engine.Engines;
+import dev.apexpulse.engine.StandaloneEngines;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,4 +1,4 @@
-package dev.apexpulse.schedule;
+package dev.apexpulse.config;
 
 import com.cronutils.model.Cron;
 import com.cronutils.model.CronType;

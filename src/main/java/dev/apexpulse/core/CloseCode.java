@@ -1,4 +1,4 @@
-package dev.apexpulse.gateway;
+package dev.apexpulse.core;
 
 /** WebSocket close codes the server uses (RFC 6455 and the IANA registry). */
 public final class CloseCode {

@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
 /** A channel within one app: the unit of subscription, history and ordering. */
 public record ChannelKey(String app, String channel) {

@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
 /** Validates and normalises channel names per the naming contract (see docs/PROTOCOL.md). */
 public final class ChannelName {

@@ -1,4 +1,4 @@
-package dev.apexpulse.schedule;
+package dev.apexpulse.lease;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

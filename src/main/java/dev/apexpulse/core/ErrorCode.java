@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
 /** The protocol's error codes, with the HTTP status the API answers them with. */
 public enum ErrorCode {

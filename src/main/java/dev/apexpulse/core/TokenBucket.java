@@ -1,4 +1,4 @@
-package dev.apexpulse.gateway;
+package dev.apexpulse.core;
 
 /** A token bucket: {@code rate} tokens per second, up to {@code burst}; single-threaded use. */
 public final class TokenBucket {

@@ -1,4 +1,4 @@
-package dev.apexpulse.schedule;
+package dev.apexpulse.lease;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Lock;

@@ -1,5 +1,6 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
+import dev.apexpulse.channel.WireFrame;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.json.Json;
 

@@ -1,4 +1,4 @@
-package dev.apexpulse;
+package dev.apexpulse.engine;
 
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalBridge;

@@ -1,10 +1,10 @@
-package dev.apexpulse.db;
+package dev.apexpulse.config;
 
 import java.sql.SQLException;
 
 /**
  * The databases the gateway has a schema script for. The poller's statements are the same for all
- * of them ({@link OutboxSql}); the dialect picks the schema script, the liveness probe and which
+ * of them ({@code db.OutboxSql}); the dialect picks the schema script, the liveness probe and which
  * "already exists" errors a re-run of the script may ignore.
  */
 public enum Dialect {

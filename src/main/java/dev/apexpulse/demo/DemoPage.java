@@ -1,12 +1,13 @@
-package dev.apexpulse.api;
+package dev.apexpulse.demo;
 
 import dev.apexpulse.Node;
+import dev.apexpulse.api.ApiError;
 import dev.apexpulse.auth.DevTokens;
 import dev.apexpulse.auth.OriginPolicy;
-import dev.apexpulse.channel.ErrorCode;
-import dev.apexpulse.channel.PulseException;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import dev.apexpulse.demo.DemoOrders;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -25,10 +26,10 @@ import java.util.List;
  * by pages the app's Origin allow-list accepts, for a local page's tokenProvider) and
  * {@code /dev/orders} (the demo orders table, see {@link DemoOrders}).
  */
-final class DemoPage {
+public final class DemoPage {
   private DemoPage() {}
 
-  static void mount(Router router, Node node, DemoOrders orders) {
+  public static void mount(Router router, Node node, DemoOrders orders) {
     if (node.config().mode() == PulseConfig.Mode.DEV) {
       router.get("/dev/token").handler(ctx -> devToken(ctx, node));
       router.route("/dev/orders*").handler(DemoPage::loopbackOnly);
@@ -88,7 +89,7 @@ final class DemoPage {
   }
 
   private static void reply(RoutingContext ctx, Future<JsonObject> result) {
-    result.onSuccess(json -> HttpApi.json(ctx, 200, json)).onFailure(e -> {
+    result.onSuccess(json -> ApiError.json(ctx, 200, json)).onFailure(e -> {
       if (e instanceof PulseException p) {
         ApiError.send(ctx, p.code(), p.getMessage());
       } else {
@@ -125,7 +126,7 @@ final class DemoPage {
     }
     String token = new DevTokens(node.vertx(), app).mint(user, ctx.request().getParam("name", user),
         List.of("**"), List.of("**"), Math.max(1, Math.min(ttl, 24 * 3600)));
-    HttpApi.json(ctx, 200, new JsonObject().put("token", token).put("app", appId).put("user", user));
+    ApiError.json(ctx, 200, new JsonObject().put("token", token).put("app", appId).put("user", user));
   }
 
   /** An http(s) origin on this machine's loopback names (not "null", not a remote host). */

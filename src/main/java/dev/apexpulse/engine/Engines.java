@@ -1,5 +1,6 @@
-package dev.apexpulse;
+package dev.apexpulse.engine;
 
+import dev.apexpulse.Node;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.config.PulseConfig;

@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
 import dev.apexpulse.auth.ChannelPattern;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.apexpulse.channel;
+package dev.apexpulse.core;
 
 /** A refused request: becomes an {@code error} frame, an HTTP error body or an event-bus failure. */
 public final class PulseException extends RuntimeException {

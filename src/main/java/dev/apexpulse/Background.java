@@ -1,8 +1,11 @@
-package dev.apexpulse.db;
+package dev.apexpulse;
 
 import dev.apexpulse.Node;
 import dev.apexpulse.config.DbSettings;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.db.Database;
+import dev.apexpulse.db.OutboxMetrics;
+import dev.apexpulse.db.OutboxVerticle;
 import dev.apexpulse.schedule.ScheduleVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
