@@ -9,12 +9,16 @@ import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.JobSettings;
+import dev.apexpulse.config.PresenceSinkSettings;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.engine.Engines;
 import dev.apexpulse.engine.StandaloneEngines;
 import dev.apexpulse.gateway.GatewayVerticle;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.online.JdbcOnlineStore;
+import dev.apexpulse.online.PresenceSink;
+import dev.apexpulse.presence.ObservedPresence;
 import dev.apexpulse.presence.Presence;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,6 +29,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,6 +53,7 @@ public final class Node {
   private final TokenVerifier tokens;
   private final History history;
   private final Presence presence;
+  private final PresenceSink sink;
   private final LocalHub hub;
   private final Bridge bridge;
   private final Publisher publisher;
@@ -73,7 +79,10 @@ public final class Node {
     this.engines = engines;
     this.tokens = new TokenVerifier(vertx, config);
     this.history = engines.history(vertx, config);
-    this.presence = engines.presence(vertx, config);
+    PresenceSinkSettings sinkSettings = PresenceSinkSettings.from(config.raw());
+    this.sink = sinkSettings.enabled() ? new PresenceSink(vertx, config.nodeId(), sinkSettings,
+        new JdbcOnlineStore(() -> background.database(), Clock.systemUTC()), Clock.systemUTC(), metrics.registry()) : null;
+    this.presence = sink == null ? engines.presence(vertx, config) : new ObservedPresence(engines.presence(vertx, config), sink);
     this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, config.limits().maxHistoryRequest());
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
@@ -192,7 +201,7 @@ public final class Node {
     ready = false;
     draining = true;
     // first, so that another node takes over the outbox and the jobs while this one drains
-    Future<Void> backgroundStopped = background.stop();
+    Future<Void> backgroundStopped = (sink == null ? Future.<Void>succeededFuture() : sink.close()).eventually(background::stop);
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
     Promise<Void> noticed = Promise.promise();
     vertx.setTimer(Math.max(1, config.drainReadinessDelaySeconds() * 1000L), t -> noticed.complete());

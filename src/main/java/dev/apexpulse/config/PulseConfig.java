@@ -104,6 +104,7 @@ public record PulseConfig(
 
     // the database bridge and the scheduler: validated here so that a bad value stops the start
     JobSettings.listFrom(json, apps, DbSettings.from(json).enabled());
+    PresenceSinkSettings.from(json);
 
     return new PulseConfig(
         mode, nodeId, httpCfg,
