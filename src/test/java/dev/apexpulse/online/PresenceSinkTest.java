@@ -139,6 +139,26 @@ class PresenceSinkTest {
     }
   }
 
+  @Test
+  void moreChangesThanTheQueueHoldsAreDroppedCountedAndRebuilt() {
+    try (TestDb db = TestDb.memory("sinkfull")) {
+      JsonObject cfg = config(db, "n-full");
+      cfg.getJsonObject("presence").getJsonObject("sink").put("flushMillis", 1500).put("maxPending", 2);
+      try (TestNode node = TestNode.start(cfg);
+           WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("SCOTT")))) {
+        c.subscribe("room/0");
+        Await.until("the first write is done", 15_000, () -> online(db).size() == 1);
+        // ten changes between two writes, two fit in the queue
+        for (int i = 1; i <= 10; i++) {
+          c.subscribe("room/" + i);
+        }
+        Await.until("all eleven rows, rebuilt from memory", 15_000, () -> online(db).size() == 11);
+        assertThat(metric(node, "pulse_presence_sink_dropped_total")).isPositive();
+        assertThat(metric(node, "pulse_presence_sink_failures_total")).isZero();
+      }
+    }
+  }
+
   static double metric(TestNode node, String name) {
     for (String line : Http.get(node.httpBase() + "/metrics", null).body().split("\n")) {
       if (line.startsWith(name + " ")) {
