@@ -172,9 +172,9 @@ create or replace package body auth_pkg as
     p_pub_ch      in varchar2    default null,
     p_ttl_seconds in pls_integer default 3600,
     p_name        in varchar2    default null,
+    p_trig_ch     in varchar2    default null,
     p_secret      in varchar2,
-    p_iat         in number      default null,
-    p_trig_ch     in varchar2    default null
+    p_iat         in number      default null
   ) return varchar2 is
     l_iat number := nvl(p_iat, unix_time);
   begin

@@ -80,11 +80,12 @@ create or replace package auth_pkg authid definer as
   ) return varchar2;
 
   -- Same token, signed with p_secret instead of the stored secret (no table
-  -- access). p_secret has no default, so this overload is chosen only when
-  -- p_secret is passed (best by name): calls without it resolve to the
-  -- function above. p_iat fixes the issue time (Unix seconds, for tests);
-  -- null means now. Pass p_secret by name: with seven positional arguments
-  -- both overloads would match.
+  -- access). p_iat fixes the issue time (Unix seconds, for tests); null means
+  -- now. Its first seven parameters are those of the function above, in the
+  -- same order, and p_secret (8th) has no default: a call without p_secret,
+  -- by name or with up to seven positional arguments, can only mean the
+  -- function above; a call with p_secret (by name, or as the 8th positional
+  -- argument) only this one. No call matches both (PLS-00307).
   --   auth_pkg.generate_token(p_app_id => '100', p_user => 'SCOTT',
   --                           p_secret => l_secret, p_iat => 1700000000)
   function generate_token(
@@ -94,9 +95,9 @@ create or replace package auth_pkg authid definer as
     p_pub_ch      in varchar2    default null,
     p_ttl_seconds in pls_integer default 3600,
     p_name        in varchar2    default null,
+    p_trig_ch     in varchar2    default null,
     p_secret      in varchar2,
-    p_iat         in number      default null,
-    p_trig_ch     in varchar2    default null
+    p_iat         in number      default null
   ) return varchar2;
 
   -- The payload JSON exactly as signed (see TOKEN FORMAT).

@@ -15,6 +15,9 @@
 --   pulse_outbox_dead  rows the gateway gave up on (for example a payload the
 --                      gateway rejects), with the reason. Same columns plus
 --                      failed_at and reason; id is the original outbox id.
+--   pulse_online, pulse_online_node
+--                      who is subscribed where, kept current by the gateway
+--                      when presence.sink.enabled is on (see below).
 --   pulse_app_secret   PROTECTED: per-app HS256 secret used to sign browser
 --                      tokens, and the gateway URL / API key used by
 --                      pulse_pkg.publish_now. See the grant notes below.
@@ -64,6 +67,32 @@ begin
       created_at  timestamp,
       failed_at   timestamp default systimestamp,
       reason      varchar2(4000)
+    )]');
+
+  ------------------------------------------------------------------------------
+  -- Who is online, written by the gateway when presence.sink.enabled is on
+  -- (docs/DATABASE.md): a row per user subscribed to a channel on a node,
+  -- since the first of the user's connections there (UTC); pulse_online_node
+  -- holds each node's heartbeat, by which the nodes remove the rows of a node
+  -- that died. The gateway creates both itself when db.migrate is on; the
+  -- same DDL as its dev.apexpulse.online.JdbcOnlineStore.
+  --   select distinct user_name from pulse_online
+  --    where app_id = '100' and channel = 'site/online'
+  ------------------------------------------------------------------------------
+  create_if_absent(q'[
+    create table pulse_online (
+      app_id     varchar2(64)  not null,
+      channel    varchar2(255) not null,
+      user_name  varchar2(255) not null,
+      node_id    varchar2(128) not null,
+      since      timestamp not null,
+      constraint pulse_online_pk primary key (app_id, channel, user_name, node_id)
+    )]');
+
+  create_if_absent(q'[
+    create table pulse_online_node (
+      node_id    varchar2(128) constraint pulse_online_node_pk primary key,
+      seen_at    timestamp not null
     )]');
 
   create_if_absent(q'[

@@ -32,6 +32,8 @@ begin
   drop_if_exists('drop package auth_pkg');
   drop_if_exists('drop table pulse_outbox purge');
   drop_if_exists('drop table pulse_outbox_dead purge');
+  drop_if_exists('drop table pulse_online purge');
+  drop_if_exists('drop table pulse_online_node purge');
   drop_if_exists('drop table pulse_app_secret purge');
 end;
 /

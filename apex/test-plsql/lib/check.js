@@ -16,6 +16,12 @@ const plsql = new antlr4tsSQL(SQLDialect.PLSQL);
 // that the rewrite does not hide real errors.
 const GRAMMAR_GAPS = [
   {
+    // json_object('k' value v, key 'k2' value v2): made a call with concatenations, same shape
+    name: 'JSON_OBJECT key-value arguments (Oracle 12.2+)',
+    pattern: /\bjson_object\s*\(((?:[^()']|'(?:[^']|'')*'|\((?:[^()']|'(?:[^']|'')*')*\))*)\)/gi,
+    replace: (m, inner) => `json_object(${inner.replace(/('(?:[^']|'')*')|\bkey\s+|\bvalue\b/gi, (t, lit) => (lit || (/^key/i.test(t) ? '' : '||')))})`,
+  },
+  {
     name: 'IS [NOT] JSON condition (Oracle 12.1.0.2+)',
     pattern: /\bis\s+(not\s+)?json\b(\s+(strict|lax)\b)?/gi,
     replace: (m, not) => (not ? 'is null' : 'is not null'),
@@ -57,12 +63,13 @@ function parseSql(sql, { startLine = 1, startCol = 0, gaps = true } = {}) {
 /**
  * Checks a whole script: splits it like SQL*Plus (see sqlplus.js), parses each
  * statement, and also parses the SQL or PL/SQL held in string literals (the
- * DDL passed to execute immediate, for instance). Returns
+ * DDL passed to execute immediate, for instance; `embedded: false` skips that for APEX
+ * exports, whose literals are text such as 'SELECT LIST' or one line of PL/SQL each). Returns
  * {statements, commands, errors: [{line, col, message, source}]}.
  */
 const EMBEDDED = /^\s*(create|alter|drop|comment\s+on|grant|revoke|begin|declare|insert\s+into|update|delete\s+from|merge\s+into|select)\s/i;
 
-function checkScript(text) {
+function checkScript(text, { embedded: parseEmbedded = true } = {}) {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const { statements, commands, problems } = splitScript(text);
   const errors = problems.map((p) => ({ line: p.line, col: 0, message: p.message }));
@@ -70,7 +77,7 @@ function checkScript(text) {
   for (const st of statements) {
     for (const e of parseSql(st.text, { startLine: st.startLine })) errors.push(e);
     for (const lit of st.literals) {
-      if (!EMBEDDED.test(lit.value)) continue;
+      if (!parseEmbedded || !EMBEDDED.test(lit.value)) continue;
       embedded += 1;
       // execute immediate takes a SQL statement without its ';' (ORA-00911
       // otherwise) or a whole PL/SQL block with its final ';'

@@ -32,3 +32,13 @@ test('known gap without rewrite: PRAGMA EXCEPTION_INIT at package-body level', (
   const local = 'create or replace package body p as\n  procedure x is\n    e exception;\n    pragma exception_init(e, -2290);\n  begin\n    null;\n  end x;\nend p;';
   assert.deepEqual(parseSql(local), []);
 });
+
+test('gap: JSON_OBJECT key-value arguments are rejected by the bare grammar, parse with the rewrite', () => {
+  const sql = "select json_object('orders' value count(*), key 'at' value sysdate) from orders where status = :P1_STATUS;";
+  assert.ok(parseSql(sql, { gaps: false }).length > 0);
+  assert.deepEqual(parseSql(sql), []);
+  assert.equal(applyGrammarGaps("json_object('a''s value' value x, key 'b' value f(y))"), "json_object('a''s value' || x, 'b' || f(y))");
+  // errors around it still show
+  assert.ok(parseSql("select json_object('orders' value count(*) from orders;").length > 0);
+  assert.ok(parseSql("select json_object('orders' value count(*)) orders where;").length > 0);
+});

@@ -22,6 +22,9 @@ import dev.apexpulse.engine.StandaloneEngines;
 import dev.apexpulse.gateway.Gateway;
 import dev.apexpulse.history.History;
 import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.online.JdbcOnlineStore;
+import dev.apexpulse.online.PresenceSink;
+import dev.apexpulse.presence.ObservedPresence;
 import dev.apexpulse.presence.Presence;
 import dev.apexpulse.schedule.JobTrigger;
 import dev.apexpulse.session.Services;
@@ -35,6 +38,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.function.Function;
 
 /**
@@ -53,7 +57,9 @@ public final class Node implements NodeControl, NodeHandle {
   private final PulseConfig config;
   private final PulseMetrics metrics;
   private final History history;
-  private final Presence presence;
+  /** The engines' presence, observed by the presence sink when that is on ({@link #deploy}). */
+  private Presence presence;
+  private PresenceSink sink;
   private final LocalHub hub;
   private final Bridge bridge;
   private final Publisher publisher;
@@ -124,15 +130,23 @@ public final class Node implements NodeControl, NodeHandle {
     return started.future();
   }
 
-  /** The database and jobs, then the sockets and HTTP, then the console that watches them. */
+  /**
+   * The database and jobs, then (the presence sink, writing to that database, and) the sockets and
+   * HTTP, then the console that watches them.
+   */
   private Future<Void> deploy() {
     TokenVerifier tokens = new TokenVerifier(vertx, config);
     JobTrigger jobs = new JobTrigger(vertx, config.jobs());
     ConsoleGate gate = new ConsoleGate(config.admin().enabled() ? new AdminAccess(vertx, config.admin().key()) : null,
         vertx, config, metrics);
-    Services services = new Services(vertx, config, metrics, tokens, publisher, hub, history, presence, bridge, jobs);
     return Background.start(vertx, config, publisher, metrics.registry()).compose(b -> {
       background = b;
+      if (config.presenceSink().enabled()) {
+        sink = new PresenceSink(vertx, config.nodeId(), config.presenceSink(), new JdbcOnlineStore(background.database(),
+            Clock.systemUTC()), Clock.systemUTC(), metrics.registry());
+        presence = new ObservedPresence(presence, sink);
+      }
+      Services services = new Services(vertx, config, metrics, tokens, publisher, hub, history, presence, bridge, jobs);
       Function<Vertx, Router> routes = routes(tokens, gate);
       return Gateway.deploy(vertx, instances(config), config, metrics, hub, routes, services, gate, () -> draining);
     }).compose(g -> {
@@ -206,7 +220,7 @@ public final class Node implements NodeControl, NodeHandle {
     ready = false;
     draining = true;
     // first, so that another node takes over the outbox and the jobs while this one drains
-    Future<Void> backgroundStopped = background.stop();
+    Future<Void> backgroundStopped = (sink == null ? Future.<Void>succeededFuture() : sink.close()).eventually(background::stop);
     long grace = Math.max(1, config.drainGraceSeconds()) * 1000L;
     Promise<Void> noticed = Promise.promise();
     vertx.setTimer(Math.max(1, config.drainReadinessDelaySeconds() * 1000L), t -> noticed.complete());

@@ -47,7 +47,7 @@ class ArchitectureTest {
 
   @Test
   void theEnginesOfMessagesNeverReachForATransport() {
-    forbid(new String[] {"channel", "history", "presence", "auth", "db", "schedule", "lease", "metrics", "config", "core"},
+    forbid(new String[] {"channel", "history", "presence", "auth", "db", "schedule", "lease", "metrics", "config", "core", "online"},
         new String[] {"gateway", "transport", "session", "admin", "api"},
         "routing, storage, presence, credentials and background work know nothing of sockets or HTTP");
   }
@@ -70,7 +70,7 @@ class ArchitectureTest {
     noClasses().that().resideInAPackage("dev.apexpulse.config..")
         .should().dependOnClassesThat().resideInAnyPackage(packages(new String[] {"channel", "history", "presence", "auth",
             "db", "schedule", "lease", "metrics", "cluster", "engine", "gateway", "transport", "session", "admin", "api",
-            "demo", "background", "protocol"}))
+            "demo", "background", "protocol", "online"}))
         .because("config validation must not import the runtime packages it validates")
         .check(main);
   }

@@ -104,6 +104,7 @@ public record PulseConfig(
 
     // the database bridge and the scheduler: validated here so that a bad value stops the start
     JobSettings.listFrom(json, apps, DbSettings.from(json).enabled());
+    PresenceSinkSettings.from(json);
 
     return new PulseConfig(
         mode, nodeId, httpCfg,
@@ -125,6 +126,11 @@ public record PulseConfig(
   /** The {@code db:} and {@code outbox:} sections (validated by {@link #from}). */
   public DbSettings db() {
     return DbSettings.from(raw);
+  }
+
+  /** The {@code presence.sink:} section (validated by {@link #from}). */
+  public PresenceSinkSettings presenceSink() {
+    return PresenceSinkSettings.from(raw);
   }
 
   /** The {@code jobs:} list (validated by {@link #from}). */
