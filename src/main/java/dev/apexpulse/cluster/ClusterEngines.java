@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A cluster member: Vert.x clustered with the Hazelcast cluster manager, history in Hazelcast
@@ -95,7 +96,11 @@ public class ClusterEngines implements Engines {
 
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size());
+    BooleanSupplier quorum = () -> true;
+    if (cluster.minSize() > 1) {
+      quorum = hazelcast().getSplitBrainProtectionService().getSplitBrainProtection(HazelcastSetup.QUORUM)::hasMinimumSize;
+    }
+    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size(), quorum);
     return history;
   }
 
@@ -132,8 +137,10 @@ public class ClusterEngines implements Engines {
       @Override
       public void memberRemoved(MembershipEvent e) {
         bridge.recheck();
+        checkQuorum(node);
       }
     });
+    checkQuorum(node);
     startPauseGuard(node);
     return publishService.register(node.vertx());
   }
@@ -144,8 +151,8 @@ public class ClusterEngines implements Engines {
    * with its own fresh history rings and locks (a second outbox poller and job runner), and its clients
    * would silently stop receiving what the rest of the cluster publishes. It notices the gap in its own
    * clock and stops itself (sockets closed with 1012: clients reconnect to the cluster and recover with
-   * {@code since}); Main then exits with {@link dev.apexpulse.Main#EXIT_FAILED} so it is restarted and
-   * joins afresh. A thread of its own, so a blocked event loop is not mistaken for a frozen process.
+   * {@code since}); Main then starts a fresh node in this process, which joins afresh. A thread of its
+   * own, so a blocked event loop is not mistaken for a frozen process.
    */
   private void startPauseGuard(Node node) {
     long limitSeconds = failureDetectionSeconds();
@@ -164,7 +171,7 @@ public class ClusterEngines implements Engines {
         if (gap > limit) {
           node.fail(String.format("node %s was frozen for %.1f s, longer than the cluster's failure detection (%d s,"
                   + " hazelcast.max.no.heartbeat.seconds): the cluster has dropped it; stopping so that its clients"
-                  + " reconnect to the cluster (restart it to rejoin)", node.config().nodeId(), gap / 1e9, limitSeconds));
+                  + " reconnect to the cluster, then rejoining it", node.config().nodeId(), gap / 1e9, limitSeconds));
           return;
         }
       }
@@ -175,15 +182,34 @@ public class ClusterEngines implements Engines {
 
   /** {@code hazelcast.max.no.heartbeat.seconds} as configured (file or system property), else Hazelcast's 60. */
   long failureDetectionSeconds() {
-    String name = "hazelcast.max.no.heartbeat.seconds";
-    String v = hazelcast().getConfig().getProperty(name);
-    if (v == null) {
-      v = System.getProperty(name);
+    return Math.max(1, HazelcastSetup.property(hazelcast().getConfig(), HazelcastSetup.MAX_NO_HEARTBEAT, 60));
+  }
+
+  /**
+   * Split-brain protection ({@code cluster.minSize}): a node that sees fewer gateway members than that
+   * has been cut off from the majority. Serving on would split its clients from the rest of the cluster
+   * (and run a second outbox poller and job runner), so it stops as the pause guard does: not ready,
+   * sockets closed with 1012 (clients reconnect to the majority and recover with {@code since}), no
+   * background work. Main then starts a fresh node in this process, whose Hazelcast member waits for
+   * {@code minSize} members before it completes: it comes back once the partition heals and takes the
+   * majority's state, having kept nothing of its own. (Rejoining in place is unsafe: Hazelcast gives a
+   * merged member a new id, which Vert.x's cluster manager does not follow.)
+   */
+  private void checkQuorum(Node node) {
+    int members = dataMembers();
+    if (members < cluster.minSize()) {
+      node.fail(String.format("node %s sees %d of the %d members it needs (cluster.minSize): cut off from the"
+          + " majority; stopping so that its clients reconnect to the majority, then rejoining it",
+          node.config().nodeId(), members, cluster.minSize()));
     }
+  }
+
+  /** Members holding data: gateway nodes, not lite members such as services on the event bus. */
+  private int dataMembers() {
     try {
-      return v == null ? 60 : Math.max(1, Long.parseLong(v.trim()));
-    } catch (NumberFormatException e) {
-      return 60;
+      return (int) hazelcast().getCluster().getMembers().stream().filter(m -> !m.isLiteMember()).count();
+    } catch (RuntimeException e) {
+      return 0;
     }
   }
 

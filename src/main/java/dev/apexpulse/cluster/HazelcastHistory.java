@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Channel history in the cluster: one Hazelcast ringbuffer per channel ({@code pulse.h.*}, capacity
@@ -63,6 +64,7 @@ public final class HazelcastHistory implements History {
   private final WorkerExecutor workers;
   private final IMap<String, String> epochs;
   private final int capacity;
+  private final BooleanSupplier quorum;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   private final UUID lostListener;
   /** The empty epoch, once read; null after a partition loss. */
@@ -72,11 +74,16 @@ public final class HazelcastHistory implements History {
 
   private record Channel(Ringbuffer<byte[]> ring, String epoch) {}
 
-  public HazelcastHistory(Vertx vertx, HazelcastInstance hz, WorkerExecutor workers, int capacity) {
+  /**
+   * @param quorum whether this member still hears from a majority (split-brain protection; always true
+   *               when it is off): an append is acknowledged only if it still does once the write is done
+   */
+  public HazelcastHistory(Vertx vertx, HazelcastInstance hz, WorkerExecutor workers, int capacity, BooleanSupplier quorum) {
     this.vertx = vertx;
     this.hz = hz;
     this.workers = workers;
     this.capacity = capacity;
+    this.quorum = quorum;
     this.epochs = hz.getMap(HazelcastSetup.EPOCHS);
     // a partition lost with all its backups takes rings and epochs with it (they share partitions):
     // forget what we cached, the next use starts a new epoch. (Losing only the owner, whose backup
@@ -113,7 +120,14 @@ public final class HazelcastHistory implements History {
     long now = System.currentTimeMillis();
     byte[] item = bytes == null ? encode(now, from, data) : encodeBinary(now, from, bytes);
     return channel(key).compose(ch -> Future.fromCompletionStage(ch.ring.addAsync(item, OverflowPolicy.OVERWRITE), ctx)
-        .map(seq -> Message.of(key, seq + 1, ch.epoch, data, bytes, from, now)));
+        .compose(seq -> {
+          // Hazelcast completes a write whose backup never answered (the member is cut off) without an
+          // error once its backup timeout is over; by then the quorum check no longer passes
+          if (!quorum.getAsBoolean()) {
+            return Future.failedFuture(new IllegalStateException("this member is not in the majority of the cluster"));
+          }
+          return Future.succeededFuture(Message.of(key, seq + 1, ch.epoch, data, bytes, from, now));
+        }));
   }
 
   @Override
