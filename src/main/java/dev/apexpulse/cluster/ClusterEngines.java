@@ -27,9 +27,12 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -46,7 +49,9 @@ public class ClusterEngines implements Engines {
   private ClusterConfig cluster;
   private HazelcastClusterManager manager;
   private WorkerExecutor workers;
+  private ChannelDirectory directory;
   private HazelcastHistory history;
+  private long sweepTimer = -1;
   private HazelcastPresence presence;
   private EventBusBridge bridge;
   private UUID membership;
@@ -100,7 +105,8 @@ public class ClusterEngines implements Engines {
     if (cluster.minSize() > 1) {
       quorum = hazelcast().getSplitBrainProtectionService().getSplitBrainProtection(HazelcastSetup.QUORUM)::hasMinimumSize;
     }
-    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size(), quorum);
+    directory = new ChannelDirectory(hazelcast(), config.history().ttlSeconds());
+    history = new HazelcastHistory(vertx, directory, workers, config.history().size(), quorum);
     return history;
   }
 
@@ -142,6 +148,7 @@ public class ClusterEngines implements Engines {
     });
     checkQuorum(node);
     startPauseGuard(node);
+    startSweeping(node.vertx(), node.hub());
     return publishService.register(node.vertx());
   }
 
@@ -178,6 +185,30 @@ public class ClusterEngines implements Engines {
     }, "pulse-pause-guard");
     pauseGuard.setDaemon(true);
     pauseGuard.start();
+  }
+
+  /**
+   * Every {@link ChannelDirectory#sweepMillis()}: keeps the channels with subscribers here and forgets
+   * idle ones (see {@link ChannelDirectory}); one sweep at a time, on a worker thread.
+   */
+  private void startSweeping(Vertx vertx, LocalHub hub) {
+    AtomicBoolean busy = new AtomicBoolean();
+    sweepTimer = vertx.setPeriodic(directory.sweepMillis(), t -> {
+      if (!busy.compareAndSet(false, true)) {
+        return;
+      }
+      Set<String> inUse = new HashSet<>();
+      hub.forEachChannel((key, subscribers) -> inUse.add(HazelcastHistory.id(key)));
+      workers.executeBlocking(() -> {
+        directory.sweep(inUse);
+        return null;
+      }, false).onComplete(ar -> {
+        busy.set(false);
+        if (ar.failed()) {
+          LOG.warn("channel sweep failed: {}", ar.cause().toString());
+        }
+      });
+    });
   }
 
   /** {@code hazelcast.max.no.heartbeat.seconds} as configured (file or system property), else Hazelcast's 60. */
@@ -217,6 +248,9 @@ public class ClusterEngines implements Engines {
   public Future<Void> stopping(Node node) {
     if (pauseGuard != null) {
       pauseGuard.interrupt();
+    }
+    if (sweepTimer >= 0) {
+      node.vertx().cancelTimer(sweepTimer);
     }
     if (membership != null) {
       hazelcast().getCluster().removeMembershipListener(membership);

@@ -38,6 +38,8 @@ public final class HazelcastSetup {
   public static final String RING_PATTERN = "pulse.h.*";
   public static final String RING_PREFIX = "pulse.h.";
   public static final String EPOCHS = "pulse.epochs";
+  /** Generation of each empty-epoch slot (see ChannelDirectory). */
+  public static final String GENERATIONS = "pulse.generations";
   public static final String PRESENCE = "pulse.presence";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
   public static final String NODE_ATTRIBUTE = "pulse.node";
@@ -127,6 +129,7 @@ public final class HazelcastSetup {
       join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
     }
     cfg.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, pulse.nodeId());
+    cfg.getMemberAttributeConfig().setAttribute(ChannelDirectory.PROTOCOL_ATTRIBUTE, ChannelDirectory.PROTOCOL);
 
     // what vertx-hazelcast's default-cluster.xml declares: its maps must keep a backup
     if (!cfg.getMultiMapConfigs().containsKey("__vertx.subs")) {
@@ -149,9 +152,10 @@ public final class HazelcastSetup {
     if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
       ring.setBackupCount(1);
     }
-    MapConfig epochs = cfg.getMapConfigs().get(EPOCHS);
-    if (epochs == null) {
-      cfg.addMapConfig(new MapConfig(EPOCHS).setBackupCount(1));
+    for (String name : new String[] {EPOCHS, GENERATIONS}) {
+      if (!cfg.getMapConfigs().containsKey(name)) {
+        cfg.addMapConfig(new MapConfig(name).setBackupCount(1));
+      }
     }
     // presence: the entries of one channel share a partition (key "<who>@<channel id>"), so a
     // channel's presence is a query of one partition
@@ -162,7 +166,7 @@ public final class HazelcastSetup {
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
     if (cluster.minSize() > 1) {
-      protect(cfg, cluster.minSize(), ring, cfg.getMapConfig(EPOCHS));
+      protect(cfg, cluster.minSize(), ring, cfg.getMapConfig(EPOCHS), cfg.getMapConfig(GENERATIONS));
     }
   }
 
@@ -177,7 +181,7 @@ public final class HazelcastSetup {
    * <p>A (re)starting member waits for {@code minSize} members before it completes its start, so a node
    * cut off from the majority never serves from a cluster of its own.
    */
-  static void protect(Config cfg, int minSize, RingbufferConfig ring, MapConfig epochs) {
+  static void protect(Config cfg, int minSize, RingbufferConfig ring, MapConfig... maps) {
     long heartbeat = property(cfg, HEARTBEAT, 5) * 1000;
     long maxNoHeartbeat = property(cfg, MAX_NO_HEARTBEAT, 60) * 1000;
     long backupTimeout = property(cfg, BACKUP_TIMEOUT, 5000);
@@ -191,7 +195,9 @@ public final class HazelcastSetup {
         .newRecentlyActiveSplitBrainProtectionConfigBuilder(QUORUM, minSize, (int) tolerance).build()
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
     ring.setSplitBrainProtectionName(QUORUM);
-    epochs.setSplitBrainProtectionName(QUORUM);
+    for (MapConfig map : maps) {
+      map.setSplitBrainProtectionName(QUORUM);
+    }
     if (cfg.getProperty(INITIAL_MIN_SIZE) == null) {
       cfg.setProperty(INITIAL_MIN_SIZE, Integer.toString(minSize));
     }

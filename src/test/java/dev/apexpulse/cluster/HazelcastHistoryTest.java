@@ -53,7 +53,7 @@ class HazelcastHistoryTest {
     hz = Hazelcast.newHazelcastInstance(HazelcastSetup.build(ClusterConfig.from(config), config, Map.of()));
     vertx = Vertx.vertx();
     var workers = vertx.createSharedWorkerExecutor("test-hz", 4);
-    history = new HazelcastHistory(vertx, hz, workers, CAPACITY, () -> true);
+    history = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600), workers, CAPACITY, () -> true);
     presence = new HazelcastPresence(hz, workers);
   }
 
@@ -95,9 +95,10 @@ class HazelcastHistoryTest {
 
   @Test
   void anAppendMadeWithoutTheMajorityIsNotAcknowledged() {
-    HazelcastHistory minority = new HazelcastHistory(vertx, hz, vertx.createSharedWorkerExecutor("test-hz", 4), CAPACITY, () -> false);
+    HazelcastHistory minority = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600), vertx.createSharedWorkerExecutor("test-hz", 4), CAPACITY, () -> false);
     Future<Message> f = minority.append(key("h/minority"), "{}", null, null);
     assertThatThrownBy(() -> f.await(20, TimeUnit.SECONDS)).hasMessageContaining("not in the majority");
+    minority.close();
   }
 
   @Test
