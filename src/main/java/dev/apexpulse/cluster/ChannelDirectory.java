@@ -6,6 +6,9 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.ringbuffer.Ringbuffer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * the entry's lock. Members from before this protocol would read a mark as an epoch: nothing is marked
  * unless every data member carries {@value #PROTOCOL_ATTRIBUTE}.
  *
- * <p>All methods but {@link #cached} block (Hazelcast calls): call them on worker threads.
+ * <p>All methods but {@link #forWrite} block (Hazelcast calls): call them on worker threads.
  */
 final class ChannelDirectory {
   private static final Logger LOG = LoggerFactory.getLogger(ChannelDirectory.class);
@@ -105,9 +108,27 @@ final class ChannelDirectory {
   }
 
   /** The channel as this node last checked it, if that is recent enough to use without asking (no call). */
-  Channel cached(String id) {
+  private Channel cached(String id) {
     Channel ch = channels.get(id);
     return ch != null && System.nanoTime() - ch.checkedNanos < validityNanos ? ch : null;
+  }
+
+  /**
+   * The channel for a write without a worker thread when it can be: a fresh cache entry as it is, a
+   * stale one after an asynchronous read of its entry shows it unchanged; otherwise (no entry cached,
+   * the entry marked, gone or changed) {@link #findOrCreate} on {@code workers}.
+   */
+  Future<Channel> forWrite(String id, Context ctx, WorkerExecutor workers) {
+    Channel ch = channels.get(id);
+    if (ch == null) {
+      return workers.executeBlocking(() -> findOrCreate(id), false);
+    }
+    if (System.nanoTime() - ch.checkedNanos < validityNanos) {
+      return Future.succeededFuture(ch);
+    }
+    return Future.fromCompletionStage(epochs.getAsync(id), ctx).compose(value -> ch.epoch().equals(value)
+        ? Future.succeededFuture(remember(id, value))
+        : workers.executeBlocking(() -> findOrCreate(id), false));
   }
 
   /** The channel, or null when it has no history (never had a message, or was forgotten). */

@@ -81,10 +81,7 @@ public final class HazelcastHistory implements History {
     Context ctx = vertx.getOrCreateContext();
     long now = System.currentTimeMillis();
     byte[] item = bytes == null ? encode(now, from, data) : encodeBinary(now, from, bytes);
-    String id = id(key);
-    Channel cached = directory.cached(id);
-    Future<Channel> channel = cached != null ? Future.succeededFuture(cached) : blocking(() -> directory.findOrCreate(id));
-    return channel.compose(ch -> Future.fromCompletionStage(ch.ring().addAsync(item, OverflowPolicy.OVERWRITE), ctx)
+    return directory.forWrite(id(key), ctx, workers).compose(ch -> Future.fromCompletionStage(ch.ring().addAsync(item, OverflowPolicy.OVERWRITE), ctx)
         .compose(seq -> {
           // Hazelcast completes a write whose backup never answered (the member is cut off) without an
           // error once its backup timeout is over; by then the quorum check no longer passes
