@@ -163,9 +163,10 @@ final class ChannelDirectory {
   }
 
   /**
-   * After a write that took longer than the validity: is the channel still the one written to? A
-   * forgotten channel's ring may have been recreated by that write; it is destroyed again (unless a new
-   * incarnation exists, which uses the same ring) and the write must not be acknowledged.
+   * After a write on a channel checked so long ago that it could have been forgotten meanwhile
+   * ({@link #mayHaveExpired}): is the channel still the one written to? A forgotten channel's ring may
+   * have been recreated by that write; it is destroyed again (unless a new incarnation exists, which
+   * uses the same ring) and the write must not be acknowledged.
    */
   boolean stillCurrent(Channel written) {
     Channel now = check(written.id());
@@ -185,7 +186,7 @@ final class ChannelDirectory {
     return false;
   }
 
-  /** Whether a channel checked at {@code checkedNanos} could have been forgotten since. */
+  /** Whether the channel could have been forgotten since it was checked (half the grace: a margin for clocks). */
   boolean mayHaveExpired(Channel ch) {
     return System.nanoTime() - ch.checkedNanos() >= TimeUnit.MILLISECONDS.toNanos(graceMillis) / 2;
   }
