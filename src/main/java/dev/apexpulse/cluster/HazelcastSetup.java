@@ -7,8 +7,10 @@ import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.PartitioningStrategyConfig;
 import com.hazelcast.config.RingbufferConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.config.YamlConfigBuilder;
 import com.hazelcast.partition.strategy.StringPartitioningStrategy;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.PulseConfig;
@@ -36,9 +38,17 @@ public final class HazelcastSetup {
   public static final String RING_PATTERN = "pulse.h.*";
   public static final String RING_PREFIX = "pulse.h.";
   public static final String EPOCHS = "pulse.epochs";
+  /** Generation of each empty-epoch slot (see ChannelDirectory). */
+  public static final String GENERATIONS = "pulse.generations";
   public static final String PRESENCE = "pulse.presence";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
   public static final String NODE_ATTRIBUTE = "pulse.node";
+  /** The split-brain protection of the history rings and epochs (cluster.minSize above 1). */
+  public static final String QUORUM = "pulse-quorum";
+  static final String HEARTBEAT = "hazelcast.heartbeat.interval.seconds";
+  static final String MAX_NO_HEARTBEAT = "hazelcast.max.no.heartbeat.seconds";
+  static final String BACKUP_TIMEOUT = "hazelcast.operation.backup.timeout.millis";
+  static final String INITIAL_MIN_SIZE = "hazelcast.initial.min.cluster.size";
 
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]+)}");
 
@@ -119,6 +129,7 @@ public final class HazelcastSetup {
       join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
     }
     cfg.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, pulse.nodeId());
+    cfg.getMemberAttributeConfig().setAttribute(ChannelDirectory.PROTOCOL_ATTRIBUTE, ChannelDirectory.PROTOCOL);
 
     // what vertx-hazelcast's default-cluster.xml declares: its maps must keep a backup
     if (!cfg.getMultiMapConfigs().containsKey("__vertx.subs")) {
@@ -141,9 +152,10 @@ public final class HazelcastSetup {
     if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
       ring.setBackupCount(1);
     }
-    MapConfig epochs = cfg.getMapConfigs().get(EPOCHS);
-    if (epochs == null) {
-      cfg.addMapConfig(new MapConfig(EPOCHS).setBackupCount(1));
+    for (String name : new String[] {EPOCHS, GENERATIONS}) {
+      if (!cfg.getMapConfigs().containsKey(name)) {
+        cfg.addMapConfig(new MapConfig(name).setBackupCount(1));
+      }
     }
     // presence: the entries of one channel share a partition (key "<who>@<channel id>"), so a
     // channel's presence is a query of one partition
@@ -153,5 +165,54 @@ public final class HazelcastSetup {
       cfg.addMapConfig(presence);
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+    if (cluster.minSize() > 1) {
+      protect(cfg, cluster.minSize(), ring, cfg.getMapConfig(EPOCHS), cfg.getMapConfig(GENERATIONS));
+    }
+  }
+
+  /**
+   * Split-brain protection for what decides offsets, the rings and the epochs: a member that has heard
+   * from fewer than {@code minSize} data members (itself included) within the tolerance refuses to read
+   * or write them, and {@link HazelcastHistory} checks the same after every append, so a publish made
+   * in a minority is never acknowledged. Hazelcast completes a write whose backup never answered once
+   * the backup timeout is over, without an error; the tolerance is therefore shorter than that timeout
+   * by a heartbeat and a second, and a write stranded in a minority is refused by the check after it.
+   *
+   * <p>A (re)starting member waits for {@code minSize} members before it completes its start, so a node
+   * cut off from the majority never serves from a cluster of its own.
+   */
+  static void protect(Config cfg, int minSize, RingbufferConfig ring, MapConfig... maps) {
+    long heartbeat = property(cfg, HEARTBEAT, 5) * 1000;
+    long maxNoHeartbeat = property(cfg, MAX_NO_HEARTBEAT, 60) * 1000;
+    long backupTimeout = property(cfg, BACKUP_TIMEOUT, 5000);
+    long tolerance = backupTimeout - heartbeat - 1000;
+    if (tolerance < 2 * heartbeat || tolerance > maxNoHeartbeat) {
+      throw new ConfigException("cluster.minSize", String.format("split-brain protection needs %s between 3 heartbeats"
+              + " + 1 s (%d ms) and %s + heartbeat + 1 s (%d ms) in the Hazelcast file; it is %d ms", BACKUP_TIMEOUT,
+          3 * heartbeat + 1000, MAX_NO_HEARTBEAT, maxNoHeartbeat + heartbeat + 1000, backupTimeout));
+    }
+    cfg.addSplitBrainProtectionConfig(SplitBrainProtectionConfig
+        .newRecentlyActiveSplitBrainProtectionConfigBuilder(QUORUM, minSize, (int) tolerance).build()
+        .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+    ring.setSplitBrainProtectionName(QUORUM);
+    for (MapConfig map : maps) {
+      map.setSplitBrainProtectionName(QUORUM);
+    }
+    if (cfg.getProperty(INITIAL_MIN_SIZE) == null) {
+      cfg.setProperty(INITIAL_MIN_SIZE, Integer.toString(minSize));
+    }
+  }
+
+  /** A numeric Hazelcast property: the file's, else a system property, else Hazelcast's default. */
+  static long property(Config cfg, String name, long fallback) {
+    String v = cfg.getProperty(name);
+    if (v == null) {
+      v = System.getProperty(name);
+    }
+    try {
+      return v == null ? fallback : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
   }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * HazelcastHistory and the cluster presence against one real Hazelcast member (in this JVM): the
@@ -53,7 +54,7 @@ class HazelcastHistoryTest {
     hz = Hazelcast.newHazelcastInstance(HazelcastSetup.build(ClusterConfig.from(config), config, Map.of()));
     vertx = Vertx.vertx();
     var workers = vertx.createSharedWorkerExecutor("test-hz", 4);
-    history = new HazelcastHistory(vertx, hz, workers, CAPACITY);
+    history = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600), workers, CAPACITY, () -> true);
     presence = new HazelcastPresence(hz, workers);
   }
 
@@ -91,6 +92,14 @@ class HazelcastHistoryTest {
     assertThat(all.recovered()).isTrue();
     assertThat(all.messages()).extracting(Message::data).containsExactly("{\"n\":1}", "[2]");
     assertThat(all.messages()).extracting(Message::from).containsExactly("scott", null);
+  }
+
+  @Test
+  void anAppendMadeWithoutTheMajorityIsNotAcknowledged() {
+    HazelcastHistory minority = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600), vertx.createSharedWorkerExecutor("test-hz", 4), CAPACITY, () -> false);
+    Future<Message> f = minority.append(key("h/minority"), "{}", null, null);
+    assertThatThrownBy(() -> f.await(20, TimeUnit.SECONDS)).hasMessageContaining("not in the majority");
+    minority.close();
   }
 
   @Test
