@@ -99,7 +99,7 @@ public class ClusterEngines implements Engines {
 
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size());
+    history = new HazelcastHistory(vertx, hazelcast(), workers, Engines.retention(config), HazelcastSetup.global(config));
     return history;
   }
 

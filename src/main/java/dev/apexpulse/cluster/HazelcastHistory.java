@@ -5,6 +5,7 @@ import dev.apexpulse.core.Message;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
+import dev.apexpulse.history.Retention;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
@@ -26,10 +27,14 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 
 /**
  * Channel history in the cluster: one Hazelcast ringbuffer per channel ({@code pulse.h.*}, capacity
- * and TTL from {@code history:}, synchronous backup). The ring's sequence is the offset
+ * and TTL from {@code history:}, synchronous backup; a channel whose options give it another
+ * {@link Retention} has its ring under that retention's own name pattern, see
+ * {@link HazelcastSetup#ringPrefix}, and an epoch marked with it, so that changing a pattern's history
+ * settings restarts its channels in a new epoch rather than reusing offsets). The ring's sequence is the offset
  * (sequence + 1, so the first message is offset 1, as standalone), hence unique and increasing per
  * channel cluster-wide.
  *
@@ -57,12 +62,16 @@ public final class HazelcastHistory implements History {
   private static final byte VERSION = 1;
   /** Stored record of a binary message: the same layout, the payload is the raw bytes. */
   private static final byte VERSION_BINARY = 2;
+  /** Records 1 and 2 with the idempotency key of their publish ({@link #find}). */
+  private static final byte VERSION_TAGGED = 3;
+  private static final byte VERSION_BINARY_TAGGED = 4;
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final WorkerExecutor workers;
   private final IMap<String, String> epochs;
-  private final int capacity;
+  private final Function<ChannelKey, Retention> retention;
+  private final Retention global;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   private final UUID lostListener;
   /** The empty epoch, once read; null after a partition loss. */
@@ -70,13 +79,19 @@ public final class HazelcastHistory implements History {
   /** Reserved id of the empty epoch in {@code pulse.epochs}: channel ids are "app:channel", never empty. */
   static final String EMPTY_EPOCH_ID = "";
 
-  private record Channel(Ringbuffer<byte[]> ring, String epoch) {}
+  private record Channel(Ringbuffer<byte[]> ring, String epoch, int capacity) {}
 
-  public HazelcastHistory(Vertx vertx, HazelcastInstance hz, WorkerExecutor workers, int capacity) {
+  /**
+   * @param retention each channel's retention (read once per channel)
+   * @param global    the retention of {@code history:}, whose rings keep the plain names
+   */
+  public HazelcastHistory(Vertx vertx, HazelcastInstance hz, WorkerExecutor workers,
+                          Function<ChannelKey, Retention> retention, Retention global) {
     this.vertx = vertx;
     this.hz = hz;
     this.workers = workers;
-    this.capacity = capacity;
+    this.retention = retention;
+    this.global = global;
     this.epochs = hz.getMap(HazelcastSetup.EPOCHS);
     // a partition lost with all its backups takes rings and epochs with it (they share partitions):
     // forget what we cached, the next use starts a new epoch. (Losing only the owner, whose backup
@@ -104,14 +119,23 @@ public final class HazelcastHistory implements History {
    * it must have none ('@' is allowed in channel names; '%' is not, so "%40" cannot clash).
    */
   static String ringName(String id) {
-    return HazelcastSetup.RING_PREFIX + id.replace("@", "%40") + "@" + id;
+    return ringName(HazelcastSetup.RING_PREFIX, id);
+  }
+
+  static String ringName(String prefix, String id) {
+    return prefix + id.replace("@", "%40") + "@" + id;
   }
 
   @Override
   public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
+    return append(key, data, bytes, from, null);
+  }
+
+  @Override
+  public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from, String tag) {
     Context ctx = vertx.getOrCreateContext();
     long now = System.currentTimeMillis();
-    byte[] item = bytes == null ? encode(now, from, data) : encodeBinary(now, from, bytes);
+    byte[] item = bytes == null ? encode(now, from, tag, data) : encodeBinary(now, from, tag, bytes);
     return channel(key).compose(ch -> Future.fromCompletionStage(ch.ring.addAsync(item, OverflowPolicy.OVERWRITE), ctx)
         .map(seq -> Message.of(key, seq + 1, ch.epoch, data, bytes, from, now)));
   }
@@ -121,7 +145,7 @@ public final class HazelcastHistory implements History {
     return blocking(() -> {
       Channel ch = lookup(key);
       if (ch == null) {
-        return new Position(0, emptyEpoch());
+        return new Position(0, emptyEpoch(key));
       }
       return new Position(ch.ring.tailSequence() + 1, ch.epoch);
     });
@@ -132,13 +156,13 @@ public final class HazelcastHistory implements History {
     return blocking(() -> {
       Channel ch = lookup(key);
       if (ch == null) {
-        Position empty = new Position(0, emptyEpoch());
+        Position empty = new Position(0, emptyEpoch(key));
         return new Replay(empty.epoch().equals(epoch) && offset == 0, empty, List.<Message>of());
       }
       long tail = ch.ring.tailSequence();
       Position position = new Position(tail + 1, ch.epoch);
       long missing = position.offset() - offset;
-      if (!ch.epoch.equals(epoch) || offset < 0 || missing < 0 || missing > limit || missing > capacity) {
+      if (!ch.epoch.equals(epoch) || offset < 0 || missing < 0 || missing > limit || missing > ch.capacity) {
         return new Replay(false, position, List.of());
       }
       // offset n has sequence n - 1: the first one wanted (offset + 1) has sequence offset
@@ -153,10 +177,10 @@ public final class HazelcastHistory implements History {
     return blocking(() -> {
       Channel ch = lookup(key);
       if (ch == null) {
-        return new Replay(true, new Position(0, emptyEpoch()), List.<Message>of());
+        return new Replay(true, new Position(0, emptyEpoch(key)), List.<Message>of());
       }
       long tail = ch.ring.tailSequence();
-      long from = Math.max(0, tail + 1 - Math.min(limit, capacity));
+      long from = Math.max(0, tail + 1 - Math.min(limit, ch.capacity));
       // reading before the head starts at the head: expired messages are simply not there
       return new Replay(true, new Position(tail + 1, ch.epoch), read(key, ch, from, tail));
     });
@@ -166,7 +190,7 @@ public final class HazelcastHistory implements History {
   public Future<List<Message>> range(ChannelKey key, long after, long upTo, String epoch) {
     return blocking(() -> {
       Channel ch = lookup(key);
-      if (ch == null || !ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > capacity) {
+      if (ch == null || !ch.epoch.equals(epoch) || after < 0 || upTo <= after || upTo - after > ch.capacity) {
         return List.of();
       }
       // offsets after+1..upTo are sequences after..upTo-1
@@ -184,12 +208,38 @@ public final class HazelcastHistory implements History {
     }
   }
 
+  /**
+   * The offset of the message stored with this tag (the idempotency key of its publish), newest first
+   * through the whole ring, or null when the ring does not hold it (never stored, or overwritten).
+   */
+  public Future<Position> find(ChannelKey key, String tag) {
+    return blocking(() -> {
+      Channel ch = lookup(key);
+      if (ch == null) {
+        return null;
+      }
+      long head = ch.ring.headSequence();
+      long upTo = ch.ring.tailSequence();
+      while (upTo >= head && upTo >= 0) {
+        long from = Math.max(head, upTo - MAX_BATCH + 1);
+        ReadResultSet<byte[]> rs = await(ch.ring.readManyAsync(from, 0, (int) (upTo - from + 1), null));
+        for (int i = rs.size() - 1; i >= 0; i--) {
+          if (tag.equals(tagOf(rs.get(i)))) {
+            return new Position(rs.getSequence(i) + 1, ch.epoch);
+          }
+        }
+        upTo = from - 1;
+      }
+      return null;
+    });
+  }
+
   /** Messages with sequences from..tail, contiguous from the first one found (the head may have moved). */
   private List<Message> read(ChannelKey key, Channel ch, long from, long tail) throws Exception {
-    List<Message> out = new ArrayList<>((int) Math.max(0, Math.min(tail - from + 1, capacity)));
+    List<Message> out = new ArrayList<>((int) Math.max(0, Math.min(tail - from + 1, ch.capacity)));
     long next = from;
     while (next <= tail) {
-      int count = (int) Math.min(tail - next + 1, Math.min(capacity, MAX_BATCH));
+      int count = (int) Math.min(tail - next + 1, Math.min(ch.capacity, MAX_BATCH));
       ReadResultSet<byte[]> rs = await(ch.ring.readManyAsync(next, 0, count, null));
       if (rs.size() == 0) {
         break;
@@ -229,9 +279,25 @@ public final class HazelcastHistory implements History {
     if (epoch == null) {
       return null;
     }
-    Channel made = new Channel(hz.getRingbuffer(ringName(id)), epoch);
+    Channel made = channel(key, id, epoch);
     Channel raced = channels.putIfAbsent(id, made);
     return raced == null ? made : raced;
+  }
+
+  /** The ring under its retention's name, the epoch marked with that retention unless it is the global one. */
+  private Channel channel(ChannelKey key, String id, String storedEpoch) {
+    Retention r = retention.apply(key);
+    return new Channel(hz.getRingbuffer(ringName(HazelcastSetup.ringPrefix(r, global), id)),
+        storedEpoch + epochMark(r), r.size());
+  }
+
+  private String epochMark(Retention r) {
+    return r.equals(global) ? "" : "." + r.size() + "t" + r.ttlSeconds();
+  }
+
+  /** The epoch of a channel without a message, as its first publish will store it (with its mark). */
+  private String emptyEpoch(ChannelKey key) {
+    return emptyEpoch() + epochMark(retention.apply(key));
   }
 
   /** The epoch of channels without a message (blocking on first use: putIfAbsent). */
@@ -257,11 +323,10 @@ public final class HazelcastHistory implements History {
     if (ch != null) {
       return ch;
     }
-    Ringbuffer<byte[]> ring = hz.getRingbuffer(ringName(id));
     // the first message takes the epoch its subscribers were told while the channel was empty
     String fresh = emptyEpoch();
     String existing = epochs.putIfAbsent(id, fresh);
-    Channel made = new Channel(ring, existing == null ? fresh : existing);
+    Channel made = channel(key, id, existing == null ? fresh : existing);
     Channel raced = channels.putIfAbsent(id, made);
     return raced == null ? made : raced;
   }
@@ -279,31 +344,50 @@ public final class HazelcastHistory implements History {
     }
   }
 
-  // ---- stored form: version (1 JSON, 2 binary), publishedAt, from (length -1 = none), payload (rest);
-  // no Java serialization ----
+  // ---- stored form: version (1 JSON, 2 binary; 3 and 4 the same with a tag), publishedAt, from
+  // (length -1 = none), tag (versions 3 and 4: short length + UTF-8), payload (rest); no Java
+  // serialization. Untagged messages keep versions 1 and 2, which every node reads. ----
 
-  static byte[] encode(long publishedAt, String from, String data) {
-    return record(VERSION, publishedAt, from, data.getBytes(StandardCharsets.UTF_8));
+  static byte[] encode(long publishedAt, String from, String tag, String data) {
+    return record(tag == null ? VERSION : VERSION_TAGGED, publishedAt, from, tag, data.getBytes(StandardCharsets.UTF_8));
   }
 
-  static byte[] encodeBinary(long publishedAt, String from, byte[] bytes) {
-    return record(VERSION_BINARY, publishedAt, from, bytes);
+  static byte[] encodeBinary(long publishedAt, String from, String tag, byte[] bytes) {
+    return record(tag == null ? VERSION_BINARY : VERSION_BINARY_TAGGED, publishedAt, from, tag, bytes);
   }
 
-  private static byte[] record(byte version, long publishedAt, String from, byte[] d) {
+  private static byte[] record(byte version, long publishedAt, String from, String tag, byte[] d) {
     byte[] f = from == null ? null : from.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + (f == null ? 0 : f.length) + d.length);
+    byte[] t = tag == null ? null : tag.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + (f == null ? 0 : f.length) + (t == null ? 0 : 2 + t.length) + d.length);
     b.put(version).putLong(publishedAt).putInt(f == null ? -1 : f.length);
     if (f != null) {
       b.put(f);
     }
+    if (t != null) {
+      b.putShort((short) t.length).put(t);
+    }
     return b.put(d).array();
+  }
+
+  /** The tag of a stored record, or null (an untagged record). */
+  static String tagOf(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    byte version = b.get();
+    if (version != VERSION_TAGGED && version != VERSION_BINARY_TAGGED) {
+      return null;
+    }
+    b.position(b.position() + 8);
+    int fl = b.getInt();
+    b.position(b.position() + Math.max(0, fl));
+    int tl = b.getShort();
+    return new String(bytes, b.position(), tl, StandardCharsets.UTF_8);
   }
 
   static Message decode(ChannelKey key, long offset, String epoch, byte[] bytes) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     byte version = b.get();
-    if (version != VERSION && version != VERSION_BINARY) {
+    if (version < VERSION || version > VERSION_BINARY_TAGGED) {
       throw new IllegalStateException("unknown history record version in " + key);
     }
     long at = b.getLong();
@@ -313,7 +397,10 @@ public final class HazelcastHistory implements History {
       from = new String(bytes, b.position(), fl, StandardCharsets.UTF_8);
       b.position(b.position() + fl);
     }
-    if (version == VERSION_BINARY) {
+    if (version >= VERSION_TAGGED) {
+      b.position(b.position() + 2 + b.getShort(b.position()));
+    }
+    if (version == VERSION_BINARY || version == VERSION_BINARY_TAGGED) {
       return Message.of(key, offset, epoch, null, Arrays.copyOfRange(bytes, b.position(), bytes.length), from, at);
     }
     String data = new String(bytes, b.position(), bytes.length - b.position(), StandardCharsets.UTF_8);

@@ -9,9 +9,12 @@ import com.hazelcast.config.PartitioningStrategyConfig;
 import com.hazelcast.config.RingbufferConfig;
 import com.hazelcast.config.YamlConfigBuilder;
 import com.hazelcast.partition.strategy.StringPartitioningStrategy;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ChannelRules;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.Retention;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -19,8 +22,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,6 +40,8 @@ public final class HazelcastSetup {
   /** Ringbuffer name pattern of channel histories; capacity and TTL come from {@code history:}. */
   public static final String RING_PATTERN = "pulse.h.*";
   public static final String RING_PREFIX = "pulse.h.";
+  /** The ring name prefix of a retention other than {@code history:}'s: "pulse.h&lt;size&gt;t&lt;ttl&gt;.", which pulse.h.* does not match. */
+  private static final String RETENTION_PREFIX = "pulse.h%dt%d.";
   public static final String EPOCHS = "pulse.epochs";
   public static final String PRESENCE = "pulse.presence";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
@@ -43,6 +50,32 @@ public final class HazelcastSetup {
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]+)}");
 
   private HazelcastSetup() {}
+
+  /**
+   * The ring name prefix of channels with this retention. Hazelcast configures rings by name pattern, so
+   * each retention has a pattern of its own; the global one keeps {@value #RING_PREFIX}, the names
+   * rings always had.
+   */
+  static String ringPrefix(Retention r, Retention global) {
+    return r.equals(global) ? RING_PREFIX : String.format(RETENTION_PREFIX, r.size(), r.ttlSeconds());
+  }
+
+  static Retention global(PulseConfig pulse) {
+    return new Retention(pulse.history().size(), pulse.history().ttlSeconds());
+  }
+
+  /** Every retention the channel options of the configured apps give (ephemeral channels have none). */
+  private static Set<Retention> retentions(PulseConfig pulse) {
+    Set<Retention> out = new LinkedHashSet<>();
+    for (AppConfig app : pulse.apps().values()) {
+      for (ChannelRules.Rule rule : app.channels().rules()) {
+        if (!rule.options().ephemeral()) {
+          out.add(new Retention(rule.options().historySize(), rule.options().historyTtlSeconds()));
+        }
+      }
+    }
+    return out;
+  }
 
   public static Config build(ClusterConfig cluster, PulseConfig pulse, Map<String, String> env) {
     Config cfg = load(cluster.hazelcastConfig(), env);
@@ -140,6 +173,15 @@ public final class HazelcastSetup {
     ring.setCapacity(pulse.history().size()).setTimeToLiveSeconds(pulse.history().ttlSeconds());
     if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
       ring.setBackupCount(1);
+    }
+    // channel options with a history of their own: one pattern per distinct retention, backups as above
+    Retention global = global(pulse);
+    for (Retention r : retentions(pulse)) {
+      String prefix = ringPrefix(r, global);
+      if (!prefix.equals(RING_PREFIX) && !cfg.getRingbufferConfigs().containsKey(prefix + "*")) {
+        cfg.addRingBufferConfig(new RingbufferConfig(ring).setName(prefix + "*")
+            .setCapacity(r.size()).setTimeToLiveSeconds(r.ttlSeconds()));
+      }
     }
     MapConfig epochs = cfg.getMapConfigs().get(EPOCHS);
     if (epochs == null) {

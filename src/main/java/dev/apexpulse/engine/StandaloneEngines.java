@@ -27,7 +27,7 @@ public class StandaloneEngines implements Engines {
 
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    history = new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L, System::currentTimeMillis);
+    history = new MemoryHistory(Engines.retention(config), System::currentTimeMillis);
     return history;
   }
 
