@@ -1,9 +1,9 @@
 package dev.apexpulse.cluster;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
@@ -107,6 +107,13 @@ public class ClusterEngines implements Engines {
   public Presence presence(Vertx vertx, PulseConfig config) {
     presence = new HazelcastPresence(hazelcast(), workers);
     return presence;
+  }
+
+  @Override
+  public Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    HazelcastIdempotency keys = new HazelcastIdempotency(vertx, hazelcast(), workers, history, metrics);
+    metrics.idempotencyKeys(keys::ownedKeys);
+    return keys;
   }
 
   @Override
@@ -252,8 +259,7 @@ public class ClusterEngines implements Engines {
   }
 
   private void announceLeave(PulseConfig config, ChannelKey key, ClientInfo client) {
-    AppConfig app = config.app(key.app());
-    if (app != null && app.presenceEvents()) {
+    if (config.app(key.app()) != null && config.channelOptions(key).joinLeave()) {
       JsonObject frame = new JsonObject().put("type", "leave").put("channel", key.channel()).put("user", client.user());
       if (client.name() != null) {
         frame.put("name", client.name());

@@ -1,6 +1,9 @@
 package dev.apexpulse.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
@@ -44,6 +47,8 @@ public final class HazelcastSetup {
   private static final String RETENTION_PREFIX = "pulse.h%dt%d.";
   public static final String EPOCHS = "pulse.epochs";
   public static final String PRESENCE = "pulse.presence";
+  /** Idempotency keys ({@link HazelcastIdempotency}): TTL and size from {@code idempotency:}. */
+  public static final String IDEMPOTENCY = "pulse.idem";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
   public static final String NODE_ATTRIBUTE = "pulse.node";
 
@@ -195,5 +200,16 @@ public final class HazelcastSetup {
       cfg.addMapConfig(presence);
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+    // idempotency keys: "<key>@<channel id>" in the partition of the channel's ring and epoch; the
+    // window as TTL, at most maxKeys per member (least recently used evicted first)
+    MapConfig idempotency = cfg.getMapConfigs().get(IDEMPOTENCY);
+    if (idempotency == null) {
+      idempotency = new MapConfig(IDEMPOTENCY).setBackupCount(1);
+      cfg.addMapConfig(idempotency);
+    }
+    idempotency.setTimeToLiveSeconds(pulse.idempotency().windowSeconds())
+        .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.LRU)
+            .setMaxSizePolicy(MaxSizePolicy.PER_NODE).setSize(pulse.idempotency().maxKeys()))
+        .setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
   }
 }

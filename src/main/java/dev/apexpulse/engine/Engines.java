@@ -1,6 +1,7 @@
 package dev.apexpulse.engine;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.ChannelOptions;
@@ -33,6 +34,9 @@ public interface Engines {
   Presence presence(Vertx vertx, PulseConfig config);
 
   Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub);
+
+  /** Where idempotency keys are remembered (after {@link #history}, which a cluster's looks keys up in). */
+  Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics);
 
   /** Runs once the node is deployed, before its start completes (e.g. event-bus services, metrics). */
   default Future<Void> started(PulseConfig config, PulseMetrics metrics, Publisher publisher, NodeControl node) {

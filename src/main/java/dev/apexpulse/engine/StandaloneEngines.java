@@ -1,8 +1,10 @@
 package dev.apexpulse.engine;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalBridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.MemoryIdempotency;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.history.History;
@@ -46,6 +48,14 @@ public class StandaloneEngines implements Engines {
   @Override
   public Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub) {
     return new LocalBridge(hub);
+  }
+
+  @Override
+  public Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    MemoryIdempotency keys = new MemoryIdempotency(vertx, config.idempotency().windowSeconds() * 1000L,
+        config.idempotency().maxKeys(), System::currentTimeMillis, metrics);
+    metrics.idempotencyKeys(keys::size);
+    return keys;
   }
 
   @Override
