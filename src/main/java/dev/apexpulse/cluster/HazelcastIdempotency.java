@@ -3,6 +3,7 @@ package dev.apexpulse.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryEvictedListener;
 import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.Published;
 import dev.apexpulse.core.ChannelKey;
@@ -22,9 +23,11 @@ import java.util.function.Supplier;
 
 /**
  * The idempotency keys of a cluster: one entry per key and channel in the {@value HazelcastSetup#IDEMPOTENCY}
- * map (TTL: {@code idempotency.windowSeconds}; at most {@code idempotency.maxKeys} per member, least
- * recently used evicted first; one synchronous backup), in the partition of the channel's ring and epoch,
- * so that all three survive a member's death together.
+ * map (TTL: {@code idempotency.windowSeconds}; about {@code idempotency.maxKeys} per member at most, least
+ * recently used evicted first, {@code pulse_idempotency_keys_evicted_total}; one synchronous backup, so a
+ * key survives a member's death as the channel's ring does). Keys are spread over all partitions (not
+ * kept with their channel's ring): Hazelcast bounds a map per partition, and one busy channel must not
+ * crowd its own keys out.
  *
  * <p>A publish claims its key with a pending entry naming its member, publishes (its ring record tagged
  * with the key), then records the offset. A repeat finds the offset and publishes nothing; one that finds
@@ -60,15 +63,13 @@ public final class HazelcastIdempotency implements Idempotency {
     this.metrics = metrics;
     this.keys = hz.getMap(HazelcastSetup.IDEMPOTENCY);
     this.member = hz.getCluster().getLocalMember().getUuid().toString();
+    // forgotten before their window ended: a repeat after that publishes again
+    keys.addLocalEntryListener((EntryEvictedListener<String, String>) e -> metrics.idempotencyEvicted());
   }
 
-  /**
-   * {@code <key>@<channel id>}: the part after the first '@' is the partition key, the channel id, as for
-   * its ring. '%' and '@' in the key are escaped, so the first '@' is always the separator and two keys
-   * never share an entry.
-   */
+  /** {@code <channel id>|<key>}: the app id has no '|' and no ':', channel names no '|', so the first '|' separates. */
   static String mapKey(ChannelKey channel, String key) {
-    return key.replace("%", "%25").replace("@", "%40") + "@" + HazelcastHistory.id(channel);
+    return HazelcastHistory.id(channel) + "|" + key;
   }
 
   /** Keys this member holds (its partitions' share of the map). */

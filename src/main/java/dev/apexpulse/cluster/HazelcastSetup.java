@@ -200,8 +200,8 @@ public final class HazelcastSetup {
       cfg.addMapConfig(presence);
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
-    // idempotency keys: "<key>@<channel id>" in the partition of the channel's ring and epoch; the
-    // window as TTL, at most maxKeys per member (least recently used evicted first)
+    // idempotency keys: the window as TTL, about maxKeys per member (least recently used evicted first;
+    // Hazelcast bounds each partition to its share, which is why keys spread over all partitions)
     MapConfig idempotency = cfg.getMapConfigs().get(IDEMPOTENCY);
     if (idempotency == null) {
       idempotency = new MapConfig(IDEMPOTENCY).setBackupCount(1);
@@ -209,7 +209,6 @@ public final class HazelcastSetup {
     }
     idempotency.setTimeToLiveSeconds(pulse.idempotency().windowSeconds())
         .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.LRU)
-            .setMaxSizePolicy(MaxSizePolicy.PER_NODE).setSize(pulse.idempotency().maxKeys()))
-        .setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+            .setMaxSizePolicy(MaxSizePolicy.PER_NODE).setSize(pulse.idempotency().maxKeys()));
   }
 }
