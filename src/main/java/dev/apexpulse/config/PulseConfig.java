@@ -92,8 +92,8 @@ public record PulseConfig(
         limits.integer("apiBurst", 2000, 1, 10_000_000),
         limits.integer("triggerRate", 1, 1, 10_000),
         limits.integer("triggerBurst", 5, 1, 10_000),
-        limits.integer("historyRate", 5, 1, 10_000),
-        limits.integer("historyBurst", 10, 1, 10_000));
+        limits.integer("historyRate", 5, 1, 1_000_000),
+        limits.integer("historyBurst", 10, 1, 1_000_000));
 
     ConfigReader history = root.section("history");
     HistorySettings historyCfg = new HistorySettings(
