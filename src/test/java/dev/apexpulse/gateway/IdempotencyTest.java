@@ -4,11 +4,14 @@ import dev.apexpulse.support.Http;
 import dev.apexpulse.support.LiveNodeTest;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
+import dev.apexpulse.channel.IdempotencyKey;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -76,6 +79,17 @@ class IdempotencyTest extends LiveNodeTest {
       assertThat(offset(post(new JsonObject().put("channel", "chat/9").put("data", "hi").put("idempotencyKey", "m-1")), 0))
           .isEqualTo(first.getLong("offset"));
     }
+  }
+
+  @Test
+  void aClientKeyCannotPreemptAnOutboxRow() throws Exception {
+    for (String key : new String[] {"o:17", "17"}) {
+      assertThat(offset(post(new JsonObject().put("channel", "rows/x").put("data", "client").put("idempotencyKey", key)), 0)).isPositive();
+    }
+    // the outbox publishes row 17 with the row's own key: not a repeat of the client's
+    long row = node.node.publisher().publishJson(TestNode.APP, "rows/x", "\"row 17\"", null, IdempotencyKey.outboxRow(17))
+        .await(10, TimeUnit.SECONDS).offset();
+    assertThat(row).isEqualTo(3);
   }
 
   @Test
