@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Which channels have history in the cluster, the epoch of each, and the forgetting of idle ones.
@@ -53,10 +54,22 @@ final class ChannelDirectory {
   private static final char MARK = '!';
   private static final long LOCK_LEASE_SECONDS = 30;
 
-  /** A channel with history: its ring and epoch, and when this node last checked its entry. */
-  record Channel(String id, Ringbuffer<byte[]> ring, String epoch, long checkedNanos) {}
+  /**
+   * Where a channel's history lives and how it is read: its ring's name (per retention), the ring's
+   * capacity, and the mark its retention adds to the epoch clients see (empty for {@code history:}'s).
+   */
+  record Layout(String ringName, int capacity, String epochMark) {}
+
+  /** A channel with history: its ring, layout and epoch, and when this node last checked its entry. */
+  record Channel(String id, Ringbuffer<byte[]> ring, Layout layout, String epoch, long checkedNanos) {
+    /** The epoch as clients see it. */
+    String visibleEpoch() {
+      return epoch + layout.epochMark();
+    }
+  }
 
   private final HazelcastInstance hz;
+  private final Function<String, Layout> layouts;
   private final IMap<String, String> epochs;
   private final IMap<Integer, Integer> generations;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
@@ -70,8 +83,10 @@ final class ChannelDirectory {
   /** The base empty epoch, once read; null after a partition loss. */
   private volatile String base;
 
-  ChannelDirectory(HazelcastInstance hz, int ttlSeconds) {
+  /** @param layouts each channel's layout by id, read when the channel is (re)checked */
+  ChannelDirectory(HazelcastInstance hz, int ttlSeconds, Function<String, Layout> layouts) {
     this.hz = hz;
+    this.layouts = layouts;
     this.epochs = hz.getMap(HazelcastSetup.EPOCHS);
     this.generations = hz.getMap(HazelcastSetup.GENERATIONS);
     this.sweepMillis = Math.max(1000, Math.min(60_000, ttlSeconds * 100L));
@@ -311,13 +326,14 @@ final class ChannelDirectory {
   }
 
   private Channel remember(String id, String epoch) {
-    Channel ch = new Channel(id, ring(id), epoch, System.nanoTime());
+    Layout layout = layouts.apply(id);
+    Channel ch = new Channel(id, hz.getRingbuffer(layout.ringName()), layout, epoch, System.nanoTime());
     channels.put(id, ch);
     return ch;
   }
 
   private Ringbuffer<byte[]> ring(String id) {
-    return hz.getRingbuffer(HazelcastHistory.ringName(id));
+    return hz.getRingbuffer(layouts.apply(id).ringName());
   }
 
   private String emptyEpoch(String id, boolean fresh) {

@@ -1,9 +1,9 @@
 package dev.apexpulse.cluster;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
@@ -36,6 +36,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * A cluster member: Vert.x clustered with the Hazelcast cluster manager, history in Hazelcast
@@ -110,8 +111,9 @@ public class ClusterEngines implements Engines {
     if (cluster.minSize() > 1) {
       quorum = hazelcast().getSplitBrainProtectionService().getSplitBrainProtection(HazelcastSetup.QUORUM)::hasMinimumSize;
     }
-    directory = new ChannelDirectory(hazelcast(), config.history().ttlSeconds());
-    history = new HazelcastHistory(vertx, directory, workers, config.history().size(), quorum);
+    Function<String, ChannelDirectory.Layout> layouts = HazelcastHistory.layouts(Engines.retention(config), HazelcastSetup.global(config));
+    directory = new ChannelDirectory(hazelcast(), config.history().ttlSeconds(), layouts);
+    history = new HazelcastHistory(vertx, directory, workers, layouts, quorum);
     return history;
   }
 
@@ -119,6 +121,13 @@ public class ClusterEngines implements Engines {
   public Presence presence(Vertx vertx, PulseConfig config) {
     presence = new HazelcastPresence(hazelcast(), workers);
     return presence;
+  }
+
+  @Override
+  public Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    HazelcastIdempotency keys = new HazelcastIdempotency(vertx, hazelcast(), workers, history, metrics);
+    metrics.idempotencyKeys(keys::ownedKeys);
+    return keys;
   }
 
   @Override
@@ -314,8 +323,7 @@ public class ClusterEngines implements Engines {
   }
 
   private void announceLeave(PulseConfig config, ChannelKey key, ClientInfo client) {
-    AppConfig app = config.app(key.app());
-    if (app != null && app.presenceEvents()) {
+    if (config.app(key.app()) != null && config.channelOptions(key).joinLeave()) {
       JsonObject frame = new JsonObject().put("type", "leave").put("channel", key.channel()).put("user", client.user());
       if (client.name() != null) {
         frame.put("name", client.name());

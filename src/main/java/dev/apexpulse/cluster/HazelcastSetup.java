@@ -1,6 +1,9 @@
 package dev.apexpulse.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
@@ -11,9 +14,12 @@ import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.config.YamlConfigBuilder;
 import com.hazelcast.partition.strategy.StringPartitioningStrategy;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ChannelRules;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.Retention;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -21,8 +27,12 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,10 +47,14 @@ public final class HazelcastSetup {
   /** Ringbuffer name pattern of channel histories; capacity and TTL come from {@code history:}. */
   public static final String RING_PATTERN = "pulse.h.*";
   public static final String RING_PREFIX = "pulse.h.";
+  /** The ring name prefix of a retention other than {@code history:}'s: "pulse.h&lt;size&gt;t&lt;ttl&gt;.", which pulse.h.* does not match. */
+  private static final String RETENTION_PREFIX = "pulse.h%dt%d.";
   public static final String EPOCHS = "pulse.epochs";
   /** Generation of each empty-epoch slot (see ChannelDirectory). */
   public static final String GENERATIONS = "pulse.generations";
   public static final String PRESENCE = "pulse.presence";
+  /** Idempotency keys ({@link HazelcastIdempotency}): TTL and size from {@code idempotency:}. */
+  public static final String IDEMPOTENCY = "pulse.idem";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
   public static final String NODE_ATTRIBUTE = "pulse.node";
   /** The split-brain protection of the history rings and epochs (cluster.minSize above 1). */
@@ -53,6 +67,32 @@ public final class HazelcastSetup {
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]+)}");
 
   private HazelcastSetup() {}
+
+  /**
+   * The ring name prefix of channels with this retention. Hazelcast configures rings by name pattern, so
+   * each retention has a pattern of its own; the global one keeps {@value #RING_PREFIX}, the names
+   * rings always had.
+   */
+  static String ringPrefix(Retention r, Retention global) {
+    return r.equals(global) ? RING_PREFIX : String.format(RETENTION_PREFIX, r.size(), r.ttlSeconds());
+  }
+
+  static Retention global(PulseConfig pulse) {
+    return new Retention(pulse.history().size(), pulse.history().ttlSeconds());
+  }
+
+  /** Every retention the channel options of the configured apps give (ephemeral channels have none). */
+  private static Set<Retention> retentions(PulseConfig pulse) {
+    Set<Retention> out = new LinkedHashSet<>();
+    for (AppConfig app : pulse.apps().values()) {
+      for (ChannelRules.Rule rule : app.channels().rules()) {
+        if (!rule.options().ephemeral()) {
+          out.add(new Retention(rule.options().historySize(), rule.options().historyTtlSeconds()));
+        }
+      }
+    }
+    return out;
+  }
 
   public static Config build(ClusterConfig cluster, PulseConfig pulse, Map<String, String> env) {
     Config cfg = load(cluster.hazelcastConfig(), env);
@@ -152,6 +192,15 @@ public final class HazelcastSetup {
     if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
       ring.setBackupCount(1);
     }
+    // channel options with a history of their own: one pattern per distinct retention, backups as above
+    Retention global = global(pulse);
+    for (Retention r : retentions(pulse)) {
+      String prefix = ringPrefix(r, global);
+      if (!prefix.equals(RING_PREFIX) && !cfg.getRingbufferConfigs().containsKey(prefix + "*")) {
+        cfg.addRingBufferConfig(new RingbufferConfig(ring).setName(prefix + "*")
+            .setCapacity(r.size()).setTimeToLiveSeconds(r.ttlSeconds()));
+      }
+    }
     for (String name : new String[] {EPOCHS, GENERATIONS}) {
       if (!cfg.getMapConfigs().containsKey(name)) {
         cfg.addMapConfig(new MapConfig(name).setBackupCount(1));
@@ -165,13 +214,29 @@ public final class HazelcastSetup {
       cfg.addMapConfig(presence);
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+    // idempotency keys: the window as TTL, about maxKeys per member (least recently used evicted first;
+    // Hazelcast bounds each partition to its share, which is why keys spread over all partitions)
+    MapConfig idempotency = cfg.getMapConfigs().get(IDEMPOTENCY);
+    if (idempotency == null) {
+      idempotency = new MapConfig(IDEMPOTENCY).setBackupCount(1);
+      cfg.addMapConfig(idempotency);
+    }
+    idempotency.setTimeToLiveSeconds(pulse.idempotency().windowSeconds())
+        .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.LRU)
+            .setMaxSizePolicy(MaxSizePolicy.PER_NODE).setSize(pulse.idempotency().maxKeys()));
     if (cluster.minSize() > 1) {
-      protect(cfg, cluster.minSize(), ring, cfg.getMapConfig(EPOCHS), cfg.getMapConfig(GENERATIONS));
+      List<RingbufferConfig> rings = new ArrayList<>();
+      cfg.getRingbufferConfigs().forEach((name, r) -> {
+        if (name.startsWith("pulse.h")) {
+          rings.add(r);
+        }
+      });
+      protect(cfg, cluster.minSize(), rings, cfg.getMapConfig(EPOCHS), cfg.getMapConfig(GENERATIONS));
     }
   }
 
   /**
-   * Split-brain protection for what decides offsets, the rings and the epochs: a member that has heard
+   * Split-brain protection for what decides offsets, the rings (of every retention) and the epochs: a member that has heard
    * from fewer than {@code minSize} data members (itself included) within the tolerance refuses to read
    * or write them, and {@link HazelcastHistory} checks the same after every append, so a publish made
    * in a minority is never acknowledged. Hazelcast completes a write whose backup never answered once
@@ -181,7 +246,7 @@ public final class HazelcastSetup {
    * <p>A (re)starting member waits for {@code minSize} members before it completes its start, so a node
    * cut off from the majority never serves from a cluster of its own.
    */
-  static void protect(Config cfg, int minSize, RingbufferConfig ring, MapConfig... maps) {
+  static void protect(Config cfg, int minSize, List<RingbufferConfig> rings, MapConfig... maps) {
     long heartbeat = property(cfg, HEARTBEAT, 5) * 1000;
     long maxNoHeartbeat = property(cfg, MAX_NO_HEARTBEAT, 60) * 1000;
     long backupTimeout = property(cfg, BACKUP_TIMEOUT, 5000);
@@ -194,7 +259,9 @@ public final class HazelcastSetup {
     cfg.addSplitBrainProtectionConfig(SplitBrainProtectionConfig
         .newRecentlyActiveSplitBrainProtectionConfigBuilder(QUORUM, minSize, (int) tolerance).build()
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
-    ring.setSplitBrainProtectionName(QUORUM);
+    for (RingbufferConfig ring : rings) {
+      ring.setSplitBrainProtectionName(QUORUM);
+    }
     for (MapConfig map : maps) {
       map.setSplitBrainProtectionName(QUORUM);
     }

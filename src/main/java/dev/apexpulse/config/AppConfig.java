@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * One APEX application: how its tokens are verified, who may call its HTTP API, which origins may
- * open sockets for it and which channels anyone may read.
+ * open sockets for it, which channels anyone may read, and the options of its channels.
  *
  * @param generated true when dev mode made up the secret and API key for this start
  */
@@ -22,6 +22,7 @@ public record AppConfig(
     List<String> origins,
     List<String> anonymous,
     boolean presenceEvents,
+    ChannelRules channels,
     boolean generated) {
 
   /** An RS256/ES256 verification key: the text of a PEM public key or a JWKS document. */
@@ -29,7 +30,7 @@ public record AppConfig(
 
   private static final int MIN_SECRET_BYTES = 32;
 
-  static AppConfig from(String id, ConfigReader app, PulseConfig.Mode mode) {
+  static AppConfig from(String id, ConfigReader app, PulseConfig.Mode mode, PulseConfig.HistorySettings history) {
     String secret = readSecret(app, "secret");
     String apiKey = readSecret(app, "apiKey");
     List<PublicKey> keys = app.objects("publicKeys").stream().map(k -> publicKey(app, k)).toList();
@@ -57,8 +58,9 @@ public record AppConfig(
         throw new ConfigException(app.key("origins"), "'" + origin + "' is not an origin like https://apex.example.com[:port]");
       }
     }
+    boolean presenceEvents = app.bool("presenceEvents", true);
     return new AppConfig(id, app.string("name", id), secret, apiKey, keys, origins,
-        app.strings("anonymous"), app.bool("presenceEvents", true), generated);
+        app.strings("anonymous"), presenceEvents, ChannelRules.from(app, history, presenceEvents), generated);
   }
 
   private static PublicKey publicKey(ConfigReader app, JsonObject k) {

@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * One channel of a session. Until the subscribe reply is sent it buffers live messages, so replayed
- * and live messages reach the client in offset order, none twice.
+ * and live messages reach the client in offset order, none twice. Messages of an ephemeral channel have
+ * no offset and are written as they come.
  */
 final class Subscription implements Subscriber {
   private static final int MAX_PENDING = 10_000;
@@ -49,10 +50,15 @@ final class Subscription implements Subscriber {
       pending.add(m);
       return false;
     }
-    if (m.offset() <= lastOffset || removed) {
+    if (removed) {
       return false;
     }
-    lastOffset = m.offset();
+    if (!m.ephemeral()) {
+      if (m.offset() <= lastOffset) {
+        return false;
+      }
+      lastOffset = m.offset();
+    }
     return session.write(m.frame(session.format()));
   }
 

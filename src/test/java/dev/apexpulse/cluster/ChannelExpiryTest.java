@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.ringbuffer.impl.RingbufferService;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.engine.Engines;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.history.Position;
@@ -58,9 +59,10 @@ class ChannelExpiryTest {
               .put("members", new JsonArray().add("127.0.0.1:" + base).add("127.0.0.1:" + (base + 1)))));
       HazelcastInstance hz = Hazelcast.newHazelcastInstance(HazelcastSetup.build(ClusterConfig.from(config), config, Map.of()));
       members.add(hz);
-      ChannelDirectory d = new ChannelDirectory(hz, TTL);
+      var layouts = HazelcastHistory.layouts(Engines.retention(config), HazelcastSetup.global(config));
+      ChannelDirectory d = new ChannelDirectory(hz, TTL, layouts);
       directories.add(d);
-      histories.add(new HazelcastHistory(vertx, d, workers, 10, () -> true));
+      histories.add(new HazelcastHistory(vertx, d, workers, layouts, () -> true));
     }
     ClusterTest.await("two members", 30_000, () -> members.get(0).getCluster().getMembers().size() == 2);
   }

@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.ringbuffer.impl.RingbufferService;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.engine.Engines;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.support.TestNode;
 import io.vertx.core.Future;
@@ -53,9 +54,10 @@ class ChannelMemoryMeasure {
             .put("cluster", new JsonObject().put("enabled", true).put("name", name).put("port", base + i).put("portCount", 1)
                 .put("members", new JsonArray().add("127.0.0.1:" + base).add("127.0.0.1:" + (base + 1)))));
         members.add(Hazelcast.newHazelcastInstance(HazelcastSetup.build(ClusterConfig.from(config), config, Map.of())));
-        ChannelDirectory d = new ChannelDirectory(members.get(i), ttl);
+        var layouts = HazelcastHistory.layouts(Engines.retention(config), HazelcastSetup.global(config));
+        ChannelDirectory d = new ChannelDirectory(members.get(i), ttl, layouts);
         directories.add(d);
-        histories.add(new HazelcastHistory(vertx, d, workers, 100, () -> true));
+        histories.add(new HazelcastHistory(vertx, d, workers, layouts, () -> true));
       }
       ClusterTest.await("two members", 60_000, () -> members.get(0).getCluster().getMembers().size() == 2);
       report("start", members, directories);

@@ -1,5 +1,6 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.history.Retention;
 import dev.apexpulse.core.SharedFrame;
 
 import dev.apexpulse.channel.LocalHub;
@@ -44,7 +45,7 @@ class EventBusBridgeTest {
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    history = new MemoryHistory(100, 600_000, System::currentTimeMillis);
+    history = new MemoryHistory(k -> new Retention(100, 600), System::currentTimeMillis);
     hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 100);
     bridge = new EventBusBridge(vertx, hub, history, 1000);
     hub.bridge(bridge);

@@ -32,6 +32,10 @@ class ConfigTest extends VertxTest {
     assertThat(c.limits().maxSubscriptions()).isEqualTo(256);
     assertThat(c.history().size()).isEqualTo(100);
     assertThat(c.history().ttlSeconds()).isEqualTo(600);
+    assertThat(c.idempotency().windowSeconds()).isEqualTo(300);
+    assertThat(c.limits().historyRate()).isEqualTo(5);
+    // the demo dashboard's channels show their last value at once
+    assertThat(c.channelOptions(new dev.apexpulse.core.ChannelKey("100", "dashboard/orders")).cache()).isTrue();
     AppConfig app = c.app("100");
     assertThat(app.generated()).isTrue();
     assertThat(app.secret()).startsWith("dev-").hasSizeGreaterThan(32);
