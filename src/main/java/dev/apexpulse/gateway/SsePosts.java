@@ -5,6 +5,8 @@ import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
 import dev.apexpulse.metrics.PulseMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -102,7 +104,9 @@ final class SsePosts {
       return;
     }
     String id = req.path().substring(PREFIX.length());
-    sessions.deliver(id, posted).onComplete(ar -> {
+    // answered on the request's own event loop (the session's may be another)
+    Context context = Vertx.currentContext();
+    sessions.deliver(id, posted).onComplete(ar -> context.runOnContext(v -> {
       if (ar.succeeded()) {
         metrics.ssePost(202);
         req.response().setStatusCode(202).end();
@@ -111,7 +115,7 @@ final class SsePosts {
       } else {
         answer(req, 503, ErrorCode.UNAVAILABLE, "temporarily unavailable, try again");
       }
-    });
+    }));
   }
 
   /** The frames of a JSON body, each as the text a socket would have received. */

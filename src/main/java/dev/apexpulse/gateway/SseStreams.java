@@ -61,6 +61,9 @@ final class SseStreams {
       return;
     }
     admission.admit(req, token, app, admitted -> {
+      if (req.response().closed()) {
+        return; // the client left while its token was checked: nothing would ever end this stream
+      }
       metrics.connectionOpened();
       String id = sessions.newId();
       SseTransport stream = new SseTransport(req, id, shard, config.limits().maxQueuedBytes(), c -> {

@@ -92,6 +92,25 @@ class SseLimitsTest {
   }
 
   @Test
+  void streamsWhoseClientsVanishLeaveNothingBehind() throws Exception {
+    try (TestNode node = TestNode.start()) {
+      String request = "GET /sse?token=" + node.token("gone") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+      for (int i = 0; i < 50; i++) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.port())) {
+          s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          if (i % 2 == 0) {
+            s.setSoLinger(true, 0); // half of them reset, the others close politely
+          }
+        }
+      }
+      Await.until("every stream ended", 10_000, () -> node.node.metrics().connections() == 0
+          && node.node.metrics().registry().get("pulse_transport_connections").tag("transport", "sse").gauge().value() == 0);
+      assertThat(SseClient.open(node.port(), "token=" + node.token("after")).subscribe("still/there").getString("type"))
+          .isEqualTo("subscribed");
+    }
+  }
+
+  @Test
   void aDrainEndsStreamsWithACloseFrame1012() throws Exception {
     JsonObject config = TestNode.config();
     config.put("drain", new JsonObject().put("readinessDelaySeconds", 0).put("graceSeconds", 2));
