@@ -468,6 +468,7 @@
       this._hbTimer = null;
       this._openTimer = null;
       this._probe = null;       // {timer, ws}: a WebSocket tried now and then while on a fallback transport
+      this._switching = false;  // the current connection is being left for another transport
       this._welcome = null;
 
       // Connect on the next microtask so listeners attached right after connect() see every event.
