@@ -37,8 +37,9 @@ class Nginx {
 
   config() {
     const d = this.dir;
+    // one process, no master: a stop (or a SIGKILL when the test process dies) leaves no orphaned worker
     return `daemon off;
-worker_processes 1;
+master_process off;
 pid ${d}/nginx.pid;
 error_log ${d}/error.log info;
 events { worker_connections 512; }
