@@ -101,7 +101,6 @@ test('a page whose stream is on one node and whose POSTs land on the other subsc
     const elsewhere = posts().filter((r) => portOf(r.upstream) !== holder.port);
     assert.ok(elsewhere.length >= 1, 'a POST went to the other node: ' + JSON.stringify(posts()));
     assert.ok(elsewhere.every((r) => r.status === 202));
-    assert.ok(posts().some((r) => portOf(r.upstream) === holder.port), 'and one to the holder');
     await chatShows(bob, sent, 5000);
     for (const p of [alice, bob]) {
       const counts = await chatCounts(p, sent);
