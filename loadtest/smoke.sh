@@ -10,7 +10,7 @@ cd "$ROOT"
 JAR="$ROOT/target/apex-pulse.jar"
 OUT="$ROOT/target/loadtest-smoke"
 MVN="${MVN:-mvn}"
-SIMULATIONS="${SMOKE_SIMULATIONS:-ConnectStorm DashboardFanout ChatRooms ReconnectStorm}"
+SIMULATIONS="${SMOKE_SIMULATIONS:-ConnectStorm DashboardFanout ChatRooms ReconnectStorm SseFanout}"
 started=$(date +%s)
 
 if [ ! -f "$JAR" ]; then

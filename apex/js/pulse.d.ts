@@ -1,4 +1,5 @@
-// Type declarations for pulse.js, the apex-pulse browser client (WebSocket protocol v1).
+// Type declarations for pulse.js, the apex-pulse browser client (protocol v1 over a WebSocket, or over
+// Server-Sent Events + POST behind proxies that block WebSockets).
 // In a page the script sets `window.pulse`; under Node/CommonJS it is `module.exports`.
 
 export = pulse;
@@ -87,8 +88,29 @@ declare namespace pulse {
      * also the limit for a tokenProvider call. Default 10000.
      */
     requestTimeout?: number;
+    /**
+     * Transports in order of preference. Default `['websocket', 'sse']`: when WebSockets fail before
+     * they open `fallbackAfter` times in a row (or do not open within `connectTimeout`), the client
+     * switches to Server-Sent Events (`GET /sse` + `POST /sse/<session>`), and while on it tries a
+     * WebSocket every `websocketRetryInterval` ms, moving back once one opens. A transport the
+     * environment lacks (no EventSource or fetch) is skipped.
+     */
+    transports?: Array<'websocket' | 'sse'>;
+    /** Event-stream URL; default derived from `url` (`ws(s)://host/ws?q` -> `http(s)://host/sse?q`). */
+    sseUrl?: string;
+    /** ms a connection may take to open (a WebSocket handshake, an event stream's welcome). Default 10000. */
+    connectTimeout?: number;
+    /** Connections failing before open, in a row, before the next transport is tried. Default 2. */
+    fallbackAfter?: number;
+    /** ms between two tries of the WebSocket while on a fallback transport. Default 60000. */
+    websocketRetryInterval?: number;
     /** WebSocket implementation; default the global one. */
     WebSocket?: new (url: string) => WebSocketLike;
+    /** EventSource implementation for the `sse` transport; default the global one. */
+    EventSource?: new (url: string) => EventSourceLike;
+    /** fetch for the `sse` transport's POSTs; default the global one. */
+    fetch?: (url: string, init: { method: string; headers: Record<string, string>; body: string | ArrayBuffer; cache: string }) =>
+      Promise<{ status: number }>;
     /** Testing hook: replaces setTimeout/clearTimeout/now. */
     clock?: Partial<Clock>;
     /** Testing hook: replaces Math.random (jitter). */
@@ -113,10 +135,27 @@ declare namespace pulse {
     onclose: ((ev: { code: number; reason: string }) => void) | null;
   }
 
+  /** The part of the browser EventSource the client uses. */
+  interface EventSourceLike {
+    close(): void;
+    onmessage: ((ev: { data: string }) => void) | null;
+    onerror: ((ev: unknown) => void) | null;
+  }
+
+  type TransportKind = 'websocket' | 'sse';
+
+  interface TransportInfo {
+    transport: TransportKind;
+    /** The transport before, null for the first session. */
+    previous: TransportKind | null;
+  }
+
   interface WelcomeFrame {
     type: 'welcome';
     connection: string;
     node: string;
+    /** On an event stream: the id the client POSTs its frames to. */
+    session?: string;
     /** Server heartbeat in seconds. */
     heartbeat?: number;
   }
@@ -232,7 +271,10 @@ declare namespace pulse {
   }
 
   interface CloseInfo {
-    /** WebSocket close code; 4000 = heartbeat timeout, 4001 = send failed (client side). */
+    /**
+     * Close code (a WebSocket's, or an event stream's `close` frame; 1006 when a stream ended without
+     * one); 4000 = heartbeat or connect timeout, 4001 = send failed (client side).
+     */
     code: number;
     reason: string;
     /** False only after client.close(). */
@@ -265,8 +307,8 @@ declare namespace pulse {
   }
 
   interface EventMap {
-    /** The socket opened (the welcome follows). */
-    open: { url: string };
+    /** The connection opened (the welcome follows). */
+    open: { url: string; transport: TransportKind };
     /** The server's welcome: requests flow from here on. */
     welcome: WelcomeFrame;
     close: CloseInfo;
@@ -279,6 +321,11 @@ declare namespace pulse {
     leave: PresenceEvent;
     /** Every message delivered to subscribers (after dedupe). */
     message: MessageEvent;
+    /**
+     * A session began on another transport than the last one (and the first time); also dispatched
+     * as a `pulse-transport` DOM event on document (and through apex.jQuery) with the same detail.
+     */
+    transport: TransportInfo;
   }
 
   type ClientState = 'connecting' | 'open' | 'ready' | 'reconnecting' | 'closed';
@@ -290,6 +337,8 @@ declare namespace pulse {
     readonly connected: boolean;
     /** The last welcome frame, or null. */
     readonly welcome: WelcomeFrame | null;
+    /** The transport of the current (or last) session, null before the first welcome. */
+    readonly transport: TransportKind | null;
 
     on<K extends keyof EventMap>(event: K, listener: (arg: EventMap[K]) => void): this;
     off<K extends keyof EventMap>(event: K, listener?: (arg: EventMap[K]) => void): this;

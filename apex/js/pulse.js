@@ -1,5 +1,6 @@
 /*!
- * apex-pulse browser client (WebSocket protocol v1). No dependencies, plain ES2017.
+ * apex-pulse browser client (protocol v1 over a WebSocket, or over Server-Sent Events + POST where a
+ * proxy lets no WebSocket through). No dependencies, plain ES2017.
  * Browser: sets window.pulse. Node/CommonJS: module.exports. Types: pulse.d.ts.
  */
 (function (root, factory) {
@@ -16,6 +17,14 @@
   var DEFAULT_HEARTBEAT_MS = 25000;   // used until the server's welcome says otherwise
   var DEFAULT_REQUEST_TIMEOUT_MS = 10000;
   var DEFAULT_RESTART_DELAY_MS = 1000; // upper bound of the jittered delay after 1012/1013
+  var DEFAULT_TRANSPORTS = ['websocket', 'sse'];
+  var DEFAULT_CONNECT_TIMEOUT_MS = 10000; // a connection not open by then failed (proxies that hang an upgrade)
+  var DEFAULT_FALLBACK_AFTER = 2;         // connections failing before open, in a row, before the next transport
+  var DEFAULT_WEBSOCKET_RETRY_MS = 60000; // on a fallback transport: how often the WebSocket is tried again
+  // frames sent in one tick go in one POST, up to these (a larger frame goes alone)
+  var MAX_BATCH_FRAMES = 50;
+  var MAX_BATCH_CHARS = 16384;
+  var RATE_LIMITED_RETRY_MS = 1000;
 
   var BINARY_VERSION = 1;
   // version (1) + channel length (2) + offset (8); the channel bytes sit between the last two
@@ -26,6 +35,7 @@
   var REPLY_TYPES = { subscribed: 1, unsubscribed: 1, ack: 1, presence: 1, history: 1, pong: 1, error: 1 };
 
   var EVENT_NAME = 'pulse-message';
+  var TRANSPORT_EVENT_NAME = 'pulse-transport';
 
   function noop() {}
 
@@ -226,6 +236,26 @@
     return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'token=' + encodeURIComponent(token);
   }
 
+  /**
+   * The event-stream URL that goes with a WebSocket URL: same host, http(s), `/ws` -> `/sse` (another
+   * path gets `/sse` appended), same query (e.g. `?app=`).
+   */
+  function sseUrlOf(url) {
+    var q = url.indexOf('?');
+    var path = q >= 0 ? url.slice(0, q) : url;
+    var query = q >= 0 ? url.slice(q) : '';
+    path = path.replace(/^ws(s?):/i, 'http$1:');
+    path = /\/ws$/.test(path) ? path.slice(0, -3) + '/sse' : path.replace(/\/?$/, '/sse');
+    return path + query;
+  }
+
+  function base64ToArrayBuffer(b64) {
+    var bin = typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('binary');
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+
   function defaultClock() {
     return {
       setTimeout: function (fn, ms) { return setTimeout(fn, ms); },
@@ -267,6 +297,127 @@
     }
   }
 
+
+  // ---------------------------------------------------------------- event-stream transport
+
+  /**
+   * Protocol v1 over Server-Sent Events, with the face of a WebSocket (readyState, onopen, onmessage,
+   * onerror, onclose({code, reason}), send, close) so the client drives both alike. The server's frames
+   * come on an EventSource (GET /sse); the client's go in POSTs to /sse/<session>, one at a time (so they
+   * keep their order whichever node answers), the frames sent in the same tick in one POST. It is "open"
+   * once the welcome named the session; a `close` frame or the end of the stream closes it with the
+   * server's code (1006 without one). It never reopens by itself: the client does, with a new session.
+   */
+  class SseSocket {
+    constructor(url, deps) {
+      this.url = url;
+      this.readyState = 0;
+      this.onopen = this.onmessage = this.onerror = this.onclose = null;
+      this._deps = deps;
+      this._postUrl = null;
+      this._queue = [];
+      this._posting = false;
+      this._flushScheduled = false;
+      var self = this;
+      var es = new deps.EventSource(url);
+      this._es = es;
+      es.onmessage = function (ev) { self._onEvent(ev.data); };
+      es.onerror = function () { self._end(1006, self.readyState === 0 ? 'event stream failed' : 'event stream lost'); };
+    }
+
+    _onEvent(data) {
+      if (this.readyState > 1 || typeof data !== 'string') return;
+      if (data.lastIndexOf('{"type":"close"', 0) === 0) {
+        var f = null;
+        try { f = JSON.parse(data); } catch (e) { /* not ours */ }
+        if (f && typeof f.code === 'number') {
+          this._end(f.code, f.reason || '');
+          return;
+        }
+      }
+      if (this.readyState === 0) {
+        var w = null;
+        try { w = JSON.parse(data); } catch (e) { /* handled by the client */ }
+        if (w && w.type === 'welcome' && typeof w.session === 'string') {
+          this._postUrl = this._deps.postBase + '/' + encodeURIComponent(w.session);
+          this.readyState = 1;
+          if (this.onopen) this.onopen({});
+        }
+      }
+      if (this.onmessage) this.onmessage({ data: data });
+    }
+
+    /** Queues a frame (a JSON string, or an ArrayBuffer for a binary frame) for the next POST. */
+    send(data) {
+      if (this.readyState !== 1) throw new Error('InvalidStateError: event stream not open');
+      this._queue.push(data);
+      if (this._posting || this._flushScheduled) return;
+      this._flushScheduled = true;
+      var self = this;
+      Promise.resolve().then(function () {
+        self._flushScheduled = false;
+        self._post();
+      });
+    }
+
+    _post() {
+      if (this._posting || this.readyState !== 1 || !this._queue.length) return;
+      var batch = [];
+      var chars = 0;
+      var body;
+      var type = 'application/json';
+      if (typeof this._queue[0] !== 'string') {
+        batch.push(this._queue.shift());
+        body = batch[0];
+        type = 'application/octet-stream';
+      } else {
+        while (this._queue.length && typeof this._queue[0] === 'string' && batch.length < MAX_BATCH_FRAMES
+          && (batch.length === 0 || chars + this._queue[0].length <= MAX_BATCH_CHARS)) {
+          chars += this._queue[0].length;
+          batch.push(this._queue.shift());
+        }
+        body = batch.length === 1 ? batch[0] : '[' + batch.join(',') + ']';
+      }
+      this._posting = true;
+      var self = this;
+      this._deps.fetch(this._postUrl, { method: 'POST', headers: { 'Content-Type': type }, body: body, cache: 'no-store' })
+        .then(function (res) {
+          self._posting = false;
+          if (self.readyState !== 1) return;
+          if (res.status === 202) {
+            self._post();
+          } else if (res.status === 429) {
+            // refused before delivery: the same frames again, later
+            self._queue = batch.concat(self._queue);
+            self._deps.clock.setTimeout(function () { self._post(); }, RATE_LIMITED_RETRY_MS);
+          } else if (res.status === 404) {
+            self._end(1006, 'event stream session gone');
+          } else {
+            if (self.onerror) self.onerror({ status: res.status });
+            self._post();
+          }
+        }, function () {
+          self._posting = false;
+          // like a failed send on a socket: this connection is not to be trusted any more
+          self._end(1006, 'POST failed');
+        });
+    }
+
+    close() {
+      this._end(1000, 'client closed');
+    }
+
+    _end(code, reason) {
+      if (this.readyState === 3) return;
+      var failedBeforeOpen = this.readyState === 0;
+      this.readyState = 3;
+      this._queue = [];
+      try { this._es.close(); } catch (e) { /* gone */ }
+      if (failedBeforeOpen && code === 1006 && this.onerror) this.onerror({});
+      if (this.onclose) this.onclose({ code: code, reason: reason });
+    }
+  }
+
   // ---------------------------------------------------------------- client
 
   class PulseClient extends Emitter {
@@ -276,9 +427,35 @@
         throw new TypeError('pulse.connect: options.url is required');
       }
       var WS = opts.WebSocket || root.WebSocket;
-      if (typeof WS !== 'function') throw new Error('pulse.connect: no WebSocket implementation available');
+      var ES = opts.EventSource || root.EventSource;
+      var fetchFn = opts.fetch || (typeof root.fetch === 'function' ? root.fetch.bind(root) : null);
+      var wanted = opts.transports == null ? DEFAULT_TRANSPORTS : opts.transports;
+      if (!Array.isArray(wanted) || !wanted.length) {
+        throw new TypeError('pulse.connect: options.transports must be a non-empty array of "websocket", "sse"');
+      }
+      // the transports this environment can use, in the page's order of preference
+      var transports = [];
+      wanted.forEach(function (t) {
+        if (t !== 'websocket' && t !== 'sse') throw new TypeError('pulse.connect: unknown transport "' + t + '"');
+        var usable = t === 'websocket' ? typeof WS === 'function' : typeof ES === 'function' && typeof fetchFn === 'function';
+        if (usable && transports.indexOf(t) < 0) transports.push(t);
+      });
+      if (!transports.length) {
+        throw new Error('pulse.connect: no WebSocket implementation available'
+          + (wanted.indexOf('sse') >= 0 ? ' (nor EventSource and fetch)' : ''));
+      }
       this._opts = opts;
       this._WebSocket = WS;
+      this._EventSource = ES;
+      this._fetch = fetchFn;
+      this._transports = transports;
+      this._transportIndex = 0;   // the transport the next connection uses
+      this._failedBeforeOpen = 0; // connections of that transport that failed before open, in a row
+      this._transport = null;     // the transport of the last connection that got a welcome
+      this._connectTimeout = opts.connectTimeout > 0 ? opts.connectTimeout : DEFAULT_CONNECT_TIMEOUT_MS;
+      this._fallbackAfter = opts.fallbackAfter > 0 ? opts.fallbackAfter : DEFAULT_FALLBACK_AFTER;
+      this._websocketRetry = opts.websocketRetryInterval > 0 ? opts.websocketRetryInterval : DEFAULT_WEBSOCKET_RETRY_MS;
+      this._sseUrl = typeof opts.sseUrl === 'string' && opts.sseUrl ? opts.sseUrl : sseUrlOf(opts.url);
       this._clock = Object.assign(defaultClock(), opts.clock || {});
       this._random = opts.random || Math.random;
       this._backoff = Object.assign({}, DEFAULT_BACKOFF, opts.backoff || {});
@@ -297,6 +474,9 @@
       this._channels = new Map(); // channel -> subscription state (survives reconnects)
       this._reconnectTimer = null;
       this._hbTimer = null;
+      this._openTimer = null;
+      this._probe = null;       // {timer, ws}: a WebSocket tried now and then while on a fallback transport
+      this._switching = false;  // the current connection is being left for another transport
       this._welcome = null;
 
       // Connect on the next microtask so listeners attached right after connect() see every event.
@@ -312,6 +492,9 @@
 
     /** The last welcome frame ({connection, node, heartbeat}), or null. */
     get welcome() { return this._welcome; }
+
+    /** The transport of the current (or last) session: 'websocket' | 'sse', or null before the first. */
+    get transport() { return this._transport; }
 
     // ------------------------------------------------ connection lifecycle
 
@@ -363,21 +546,40 @@
     }
 
     _openSocket(token) {
-      var url = token ? withToken(this._opts.url, token) : this._opts.url;
+      var kind = this._transports[this._transportIndex];
       var ws;
       try {
-        ws = new this._WebSocket(url);
+        if (kind === 'sse') {
+          ws = new SseSocket(token ? withToken(this._sseUrl, token) : this._sseUrl, {
+            EventSource: this._EventSource,
+            fetch: this._fetch,
+            postBase: this._sseUrl.split('?')[0],
+            clock: this._clock,
+          });
+        } else {
+          ws = new this._WebSocket(token ? withToken(this._opts.url, token) : this._opts.url);
+        }
       } catch (e) {
         this._connectFailed(e);
         return;
       }
       try { ws.binaryType = 'arraybuffer'; } catch (e) { /* read-only in some fakes */ }
       this._ws = ws;
+      this._wsKind = kind;
+      this._wsOpened = false;
       var self = this;
+      // a connection that does not open in time failed (a proxy may hang an upgrade rather than refuse it)
+      this._openTimer = this._clock.setTimeout(function () {
+        self._openTimer = null;
+        if (self._ws === ws && !self._wsOpened) self._drop(4000, 'connect timeout');
+      }, this._connectTimeout);
       ws.onopen = function () { if (self._ws === ws) self._onOpen(); };
       ws.onmessage = function (ev) { if (self._ws === ws) self._onFrame(ev.data); };
-      ws.onerror = function () {
-        if (self._ws === ws) self._emit('error', new PulseError('unavailable', 'WebSocket error'));
+      ws.onerror = function (ev) {
+        if (self._ws !== ws) return;
+        var what = kind === 'sse' ? (ev && ev.status ? 'POST to the event stream answered ' + ev.status : 'event stream error')
+          : 'WebSocket error';
+        self._emit('error', new PulseError('unavailable', what));
       };
       ws.onclose = function (ev) {
         if (self._ws === ws) self._onSocketClosed(ev && ev.code, ev && ev.reason);
@@ -388,8 +590,85 @@
 
     _onOpen() {
       this._state = 'open';
+      this._wsOpened = true;
+      this._failedBeforeOpen = 0;
+      this._clearOpenTimer();
       this._lastFrameAt = this._clock.now();
-      this._emit('open', { url: this._opts.url });
+      this._emit('open', { url: this._wsKind === 'sse' ? this._sseUrl : this._opts.url, transport: this._wsKind });
+    }
+
+    _clearOpenTimer() {
+      if (this._openTimer !== null) this._clock.clearTimeout(this._openTimer);
+      this._openTimer = null;
+    }
+
+    /**
+     * Counts a connection that failed before it opened; after `fallbackAfter` in a row the next one uses
+     * the next transport (round the list, so a server without event streams sends the client back).
+     */
+    _noteFailure() {
+      if (this._wsOpened) return;
+      this._failedBeforeOpen++;
+      if (this._failedBeforeOpen >= this._fallbackAfter && this._transports.length > 1) {
+        this._failedBeforeOpen = 0;
+        this._transportIndex = (this._transportIndex + 1) % this._transports.length;
+      }
+    }
+
+    // ------------------------------------------------ back to the WebSocket
+
+    /** While a fallback transport is in use: try a WebSocket (no token, closed at once) now and then. */
+    _scheduleProbe() {
+      var ws = this._transports.indexOf('websocket');
+      if (this._probe || this._closed || ws < 0 || ws >= this._transportIndex) return;
+      var self = this;
+      this._probe = { ws: null, timer: this._clock.setTimeout(function () { self._runProbe(); }, this._websocketRetry) };
+    }
+
+    _runProbe() {
+      var probe = this._probe;
+      if (!probe) return;
+      var self = this;
+      var done = function (opened) {
+        if (self._probe !== probe) return;
+        self._clock.clearTimeout(probe.timer);
+        self._probe = null;
+        var sock = probe.ws;
+        if (sock) {
+          sock.onopen = sock.onerror = sock.onclose = sock.onmessage = null;
+          try { sock.close(1000, 'probe'); } catch (e) { /* closing */ }
+        }
+        if (opened) self._switchTo('websocket');
+        else if (self._ready) self._scheduleProbe();
+      };
+      try {
+        probe.ws = new this._WebSocket(this._opts.url);
+      } catch (e) {
+        done(false);
+        return;
+      }
+      probe.ws.onopen = function () { done(true); };
+      probe.ws.onclose = function () { done(false); };
+      probe.timer = this._clock.setTimeout(function () { done(false); }, this._connectTimeout);
+    }
+
+    _stopProbe() {
+      var probe = this._probe;
+      if (!probe) return;
+      this._probe = null;
+      this._clock.clearTimeout(probe.timer);
+      if (probe.ws) {
+        probe.ws.onopen = probe.ws.onerror = probe.ws.onclose = probe.ws.onmessage = null;
+        try { probe.ws.close(1000, 'probe'); } catch (e) { /* closing */ }
+      }
+    }
+
+    /** Leaves the current connection for a new one on `kind` at once; subscriptions resume with `since`. */
+    _switchTo(kind) {
+      this._transportIndex = this._transports.indexOf(kind);
+      this._failedBeforeOpen = 0;
+      this._switching = true;
+      this._drop(1000, 'switching to ' + kind);
     }
 
     /** Stop using the current socket (heartbeat timeout, failed send) and handle it as closed. */
@@ -410,6 +689,9 @@
       }
       this._ready = false;
       this._stopHeartbeat();
+      this._clearOpenTimer();
+      this._stopProbe();
+      this._noteFailure();
 
       // Requests in flight on this socket: their replies are gone with it. Subscriptions are
       // simply sent again after the next welcome; the others fail (see _request).
@@ -419,11 +701,14 @@
       this._channels.forEach(function (st) { st.inFlight = null; });
 
       var willReconnect = !this._closed;
+      var switching = this._switching;
+      this._switching = false;
       this._emit('close', { code: code, reason: reason || '', willReconnect: willReconnect });
-      if (willReconnect) this._scheduleReconnect(code);
+      if (willReconnect) this._scheduleReconnect(code, switching);
     }
 
-    _scheduleReconnect(code) {
+    /** `now`: reconnect at once (a transport switch, not a failure). */
+    _scheduleReconnect(code, now) {
       if (this._closed || this._reconnectTimer !== null) return;
       var reason = 'reconnect';
       if (code === 1008) {
@@ -435,9 +720,9 @@
             'connection refused by the server (1008); retrying with the same static token'));
         }
       }
-      var delay = reconnectDelay(code, this._attempt,
+      var delay = now ? 0 : reconnectDelay(code, this._attempt,
         { backoff: this._backoff, restartDelay: this._restartDelay }, this._random);
-      this._attempt++;
+      if (!now) this._attempt++;
       this._state = 'reconnecting';
       this._emit('reconnecting', { attempt: this._attempt, delay: delay, code: code == null ? null : code });
       var self = this;
@@ -462,6 +747,8 @@
       }
       this._ready = false;
       this._stopHeartbeat();
+      this._clearOpenTimer();
+      this._stopProbe();
       var err = function () { return new PulseError('unavailable', 'client closed'); };
       var pending = this._pending;
       this._pending = new Map();
@@ -551,7 +838,14 @@
       }
       switch (f.type) {
         case 'welcome': this._onWelcome(f); break;
-        case 'message': this._deliver(f.channel, f.offset, f.data, f.from, false, f.epoch); break;
+        case 'message':
+          if (f.binary === true && typeof f.data === 'string') {
+            // a binary message on a text-only transport (event streams): base64, as in history
+            this._deliver(f.channel, f.offset, base64ToArrayBuffer(f.data), f.from, true, f.epoch);
+          } else {
+            this._deliver(f.channel, f.offset, f.data, f.from, false, f.epoch);
+          }
+          break;
         case 'join':
         case 'leave': this._emit(f.type, f); break;
         case 'error': this._emit('error', errorFromFrame(f)); break;
@@ -576,6 +870,8 @@
       this._attempt = 0;
       this._ready = true;
       this._state = 'ready';
+      var previous = this._transport;
+      this._transport = this._wsKind;
       var interval = this._opts.heartbeatInterval > 0 ? this._opts.heartbeatInterval
         : f.heartbeat > 0 ? f.heartbeat * 1000 : DEFAULT_HEARTBEAT_MS;
       this._startHeartbeat(interval);
@@ -591,7 +887,14 @@
         if (this._ready) this._sendRequest(waiting[i]);
         else this._waiting.push(waiting[i]); // the socket died while flushing: keep waiting
       }
-      if (this._ready) this._emit('welcome', f);
+      if (!this._ready) return;
+      this._emit('welcome', f);
+      if (previous !== this._transport) {
+        var detail = { transport: this._transport, previous: previous };
+        this._emit('transport', detail);
+        dispatchPulseEvent(root.document, TRANSPORT_EVENT_NAME, detail, apexOf(null));
+      }
+      if (this._ready) this._scheduleProbe();
     }
 
     _deliver(channel, offset, data, from, binary, epoch) {
@@ -1051,12 +1354,12 @@
       var apex = apexOf(opts);
       var tgt = target || root.document;
       return client.subscribe(channel, function (data, meta) {
-        dispatchPulseEvent(tgt, { channel: meta.channel, offset: meta.offset, data: data, from: meta.from }, apex);
+        dispatchPulseEvent(tgt, EVENT_NAME, { channel: meta.channel, offset: meta.offset, data: data, from: meta.from }, apex);
       });
     },
   };
 
-  function dispatchPulseEvent(target, detail, apex) {
+  function dispatchPulseEvent(target, name, detail, apex) {
     if (!target) return;
     var jq = apex && typeof apex.jQuery === 'function' ? apex.jQuery : null;
     if (typeof target.dispatchEvent === 'function' && typeof root.CustomEvent === 'function') {
@@ -1066,14 +1369,14 @@
       // dispatching so jQuery handlers skip the native copy and run once, with `this.data`.
       var guard = jq && jq.event;
       var prev = guard ? guard.triggered : undefined;
-      if (guard) guard.triggered = EVENT_NAME;
+      if (guard) guard.triggered = name;
       try {
-        target.dispatchEvent(new root.CustomEvent(EVENT_NAME, { detail: detail, bubbles: true }));
+        target.dispatchEvent(new root.CustomEvent(name, { detail: detail, bubbles: true }));
       } finally {
         if (guard) guard.triggered = prev;
       }
     }
-    if (jq) jq(target).trigger(EVENT_NAME, [detail]);
+    if (jq) jq(target).trigger(name, [detail]);
   }
 
   return {

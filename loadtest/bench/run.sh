@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The benchmark in one command: builds what is missing, then measures the gateway and its two
-# baselines, bare Vert.x and Node's ws (each in its own process, one after the other) under the same
+# The benchmark in one command: builds what is missing, then measures the gateway (on WebSockets, then
+# on event streams) and its two baselines, bare Vert.x and Node's ws (each in its own process, one after the other) under the same
 # load generator, and prints a table and one JSON line (also written to target/bench/). Not a test:
 # CI only runs --smoke.
 #
 #   bash loadtest/bench/run.sh              # full run (~15 min on 2 cores)
 #   bash loadtest/bench/run.sh --smoke      # about a minute: proves the harness works end to end
 #   bash loadtest/bench/run.sh --cluster    # also 3 clustered nodes
-#   options: --only gateway,baseline,node-ws  --scenarios 1k,10k-1,10k,storm,users  --step-seconds 5
+#   options: --only gateway,gateway-sse,baseline,node-ws  --scenarios 1k,10k-1,10k,storm,users  --step-seconds 5
 #            --rates-1k 25,50,…  --rates-10k-1 4,8,…  --subs-10k-1 10000  --rates-10k 250,…
 #            --subs-1k 1000  --subs-10k 10000  --channels-10k 1000  --mem-conns 19500
 #            --storm-conns 10000  --storm-channels 1000  --storm-replay 5  --storm-in-flight 1000

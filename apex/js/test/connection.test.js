@@ -15,7 +15,9 @@ test('static token goes into the URL, events open and welcome are emitted', asyn
   assert.equal(t.client.state, 'ready');
   assert.equal(t.client.connected, true);
   assert.equal(t.client.welcome.connection, 'c-9');
-  assert.deepEqual(t.events.map((e) => e.name), ['open', 'welcome']);
+  assert.deepEqual(t.events.map((e) => e.name), ['open', 'welcome', 'transport']);
+  assert.deepEqual(t.eventsOf('transport'), [{ transport: 'websocket', previous: null }]);
+  assert.equal(t.client.transport, 'websocket');
   assert.equal(t.eventsOf('open')[0].url, 'ws://localhost:8080/ws', 'the token is not exposed in events');
   t.client.close();
 });

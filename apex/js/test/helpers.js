@@ -123,6 +123,54 @@ function fakeWebSocketClass() {
 }
 
 /**
+ * Creates a FakeEventSource class (the server's side of an event stream, driven by the test) and a fake
+ * fetch that records the POSTs and answers them when the test says so.
+ */
+function fakeEventStream() {
+  class FakeEventSource {
+    constructor(url) {
+      this.url = url;
+      this.closed = false;
+      FakeEventSource.instances.push(this);
+    }
+
+    close() { this.closed = true; }
+
+    // --- driven by the test, playing the server ---
+
+    /** One event whose data is the frame. */
+    receive(frame) {
+      if (!this.closed && this.onmessage) this.onmessage({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+    }
+
+    /** The welcome with a session: the stream is open from here. */
+    accept(welcome) {
+      this.receive(Object.assign({ type: 'welcome', session: 'r1.s', connection: 'c-1', node: 'n-1', heartbeat: 25 }, welcome || {}));
+    }
+
+    /** A failure of the stream (EventSource would retry; the client must not let it). */
+    fail() {
+      if (!this.closed && this.onerror) this.onerror({});
+    }
+  }
+  FakeEventSource.instances = [];
+  FakeEventSource.last = () => FakeEventSource.instances[FakeEventSource.instances.length - 1];
+
+  const posts = [];
+  const fetch = (url, init) => new Promise((resolve, reject) => {
+    posts.push({
+      url,
+      init,
+      type: init.headers['Content-Type'],
+      frames: () => { const b = JSON.parse(init.body); return Array.isArray(b) ? b : [b]; },
+      answer: (status) => resolve({ status, text: () => Promise.resolve('') }),
+      fail: () => reject(new TypeError('Failed to fetch')),
+    });
+  });
+  return { EventSource: FakeEventSource, fetch, posts };
+}
+
+/**
  * A client wired to a fake clock and fake sockets; `random` defaults to 0.5 so delays are
  * predictable. Returns helpers plus an event log.
  */
@@ -137,7 +185,7 @@ function setup(opts) {
   delete options.build;
   const client = pulse.connect(options);
   const events = [];
-  for (const name of ['open', 'close', 'reconnecting', 'error', 'welcome', 'recovery', 'join', 'leave']) {
+  for (const name of ['open', 'close', 'reconnecting', 'error', 'welcome', 'recovery', 'join', 'leave', 'transport']) {
     client.on(name, (arg) => events.push({ name, arg }));
   }
   return {
@@ -160,4 +208,4 @@ async function connected(opts) {
   return t;
 }
 
-module.exports = { loadPulse, flush, FakeClock, fakeWebSocketClass, setup, connected };
+module.exports = { loadPulse, flush, FakeClock, fakeWebSocketClass, fakeEventStream, setup, connected };

@@ -5,7 +5,14 @@ const client = pulse.connect({
   url: 'wss://pulse.example.com/ws',
   tokenProvider: async ({ reason }) => (reason === 'auth' ? 'fresh' : 'cached'),
   backoff: { initial: 500, max: 20000 },
+  transports: ['websocket', 'sse'],
+  connectTimeout: 8000,
+  websocketRetryInterval: 30000,
 });
+
+client.on('transport', ({ transport, previous }) => console.log(transport, previous));
+const kind: 'websocket' | 'sse' | null = client.transport;
+console.log(kind);
 
 client.on('reconnecting', ({ attempt, delay, code }) => console.log(attempt, delay, code));
 client.on('error', (e) => console.log(e.code, e.message));

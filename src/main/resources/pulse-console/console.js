@@ -289,6 +289,8 @@
         state_ + (n.outboxRunner ? ' · outbox' : '') + (n.db === 'DOWN' ? ' · database down' : ''), drain], [4, 5, 6, 7, 8, 9, 10]);
       tr.dataset.node = n.node;
       tr.children[4].classList.add('connections');
+      // by transport: event streams are the pages behind proxies that block WebSockets
+      tr.children[4].title = Object.keys(n.transports || {}).map(function (k) { return k + ' ' + n.transports[k]; }).join(', ');
       if (n.draining) tr.classList.add('draining');
       return tr;
     });
@@ -449,7 +451,8 @@
           });
         }, true);
         b.dataset.connection = c.id;
-        return row([c.id, c.node, c.admin ? '(console)' : c.app || '–', c.user || '–', num(c.channels), time(c.connectedAt), b], [4]);
+        return row([c.id, c.node, c.admin ? '(console)' : c.app || '–', c.user || '–', c.transport || '–', num(c.channels),
+          time(c.connectedAt), b], [5]);
       }));
     }).catch(function (err) { $('conn-summary').textContent = err.message; });
   }

@@ -20,6 +20,7 @@
     tokenRequests: [],   // reason of each tokenProvider call: initial | reconnect | auth
     recoveries: 0,       // recovered:false answers (data reloaded)
     status: 'connecting',
+    transport: null,     // 'websocket' | 'sse': what the client speaks over (behind a proxy: sse)
     welcomes: 0,
     pulseEvents: [],     // detail of each pulse-message DOM event seen by the page
   };
@@ -143,7 +144,8 @@
     client.on('open', function () { setStatus('open'); });
     client.on('welcome', function (w) {
       state.welcomes++;
-      setStatus('online', w.node);
+      state.transport = client.transport;
+      setStatus('online', w.node + (client.transport === 'sse' ? ', event stream' : ''));
     });
     client.on('close', function (e) { setStatus('offline', 'code ' + e.code); });
     client.on('reconnecting', function (e) { setStatus('reconnecting', 'in ' + Math.round(e.delay) + ' ms'); });

@@ -10,7 +10,9 @@ public enum ErrorCode {
   RATE_LIMITED(429),
   LIMIT_EXCEEDED(429),
   UNAVAILABLE(503),
-  RECOVERY_FAILED(409);
+  RECOVERY_FAILED(409),
+  /** A POST for an event stream this cluster does not hold (never opened, or ended). */
+  UNKNOWN_SESSION(404);
 
   private final int httpStatus;
   private final String wire;

@@ -34,12 +34,14 @@ final class Connections {
   /** A connection that was counted ({@link PulseMetrics#connectionOpened}) when its upgrade began. */
   void add(Connection c) {
     open.add(c);
+    metrics.transportOpened(c.kind());
   }
 
   /** Called once a connection ended (any number of times: only the first counts). */
   void ended(Connection c) {
     if (open.remove(c)) {
       metrics.connectionClosed();
+      metrics.transportClosed(c.kind());
     }
   }
 

@@ -34,21 +34,28 @@ public final class Gateway implements Sockets {
   }
 
   /**
-   * Deploys {@code instances} verticles: HTTP on {@code routes}, WebSocket upgrades for app sessions
-   * ({@code services}) and console sessions ({@code console}), refused while {@code draining}.
+   * Deploys {@code instances} verticles: HTTP on {@code routes}, WebSocket upgrades and event streams for
+   * app sessions ({@code services}), WebSocket upgrades for console sessions ({@code console}); new
+   * connections are refused while {@code draining}.
    */
   public static Future<Gateway> deploy(Vertx vertx, int instances, PulseConfig config, PulseMetrics metrics, LocalHub hub,
                                        Function<Vertx, Router> routes, Services services, ConsoleGate console,
                                        BooleanSupplier draining) {
-    Upgrades upgrades = new Upgrades(config, metrics, services, console, draining);
+    Admission admission = new Admission(config, metrics, services.tokens(), draining);
+    ConnectionIds ids = new ConnectionIds(config.nodeId());
+    Upgrades upgrades = new Upgrades(config, metrics, services, console, admission, ids);
+    SseSessions sessions = new SseSessions(vertx, config);
+    SseCors cors = new SseCors(admission);
+    SseStreams streams = new SseStreams(config, metrics, services, admission, cors, ids, sessions);
+    SsePosts posts = new SsePosts(config, metrics, cors, sessions);
     List<GatewayVerticle> deployed = new ArrayList<>();
-    GatewayVerticle first = new GatewayVerticle(config, metrics, hub, routes, upgrades, config.http().port());
-    return vertx.deployVerticle(first).compose(id -> {
+    GatewayVerticle first = new GatewayVerticle(config, metrics, hub, routes, upgrades, streams, posts, config.http().port());
+    return sessions.start().compose(v -> vertx.deployVerticle(first)).compose(id -> {
       deployed.add(first);
       Future<Void> rest = Future.succeededFuture();
       for (int i = 1; i < instances; i++) {
         // servers of one Vert.x instance on the same host and port share it, port 0 included
-        GatewayVerticle g = new GatewayVerticle(config, metrics, hub, routes, upgrades, config.http().port());
+        GatewayVerticle g = new GatewayVerticle(config, metrics, hub, routes, upgrades, streams, posts, config.http().port());
         rest = rest.compose(v -> vertx.deployVerticle(g).map(d -> {
           deployed.add(g);
           return null;

@@ -27,6 +27,8 @@ public final class GatewayVerticle extends VerticleBase {
   private final LocalHub hub;
   private final Function<Vertx, Router> routes;
   private final Upgrades upgrades;
+  private final SseStreams streams;
+  private final SsePosts posts;
   private final int port;
   private Shard shard;
   private Connections connections;
@@ -34,12 +36,14 @@ public final class GatewayVerticle extends VerticleBase {
   private long heartbeatTimer;
 
   GatewayVerticle(PulseConfig config, PulseMetrics metrics, LocalHub hub, Function<Vertx, Router> routes,
-                  Upgrades upgrades, int port) {
+                  Upgrades upgrades, SseStreams streams, SsePosts posts, int port) {
     this.config = config;
     this.metrics = metrics;
     this.hub = hub;
     this.routes = routes;
     this.upgrades = upgrades;
+    this.streams = streams;
+    this.posts = posts;
     this.port = port;
   }
 
@@ -69,15 +73,23 @@ public final class GatewayVerticle extends VerticleBase {
     long interval = config.heartbeatSeconds() * 1000L;
     long silentLimit = 2L * config.heartbeatSeconds() * 1_000_000_000L;
     heartbeatTimer = vertx.setPeriodic(interval, interval, t -> connections.heartbeat(System.nanoTime(), silentLimit));
-    // upgrades bypass the router: its request wrapper would hide the socket's Netty channel, which
-    // the fan-out writes to directly
+    // upgrades and event streams bypass the router: its request wrapper would hide the connection's Netty
+    // channel, which the fan-out writes to directly
     return vertx.createHttpServer(options)
         .connectionHandler(conn -> HttpDeadlines.install(conn, requestMillis, idleMillis, metrics))
         .requestHandler(req -> {
-          switch (req.path()) {
+          String path = req.path();
+          switch (path) {
             case "/ws" -> upgrades.app(req, shard, connections);
             case "/console/ws" -> upgrades.console(req, shard, connections, context);
-            default -> router.handle(req);
+            case "/sse" -> streams.open(req, shard, connections, context);
+            default -> {
+              if (path.startsWith("/sse/")) {
+                posts.handle(req);
+              } else {
+                router.handle(req);
+              }
+            }
           }
         })
         .listen().onSuccess(s -> server = s);

@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>a kept-alive connection with no request in progress is closed after {@code idleMillis}.
  * </ul>
  *
- * While the node owes a response and the request has arrived completely, no deadline runs. Once the connection is upgraded (a 101 response), both handlers leave the pipeline: an
- * established WebSocket is governed by heartbeats only.
+ * While the node owes a response and the request has arrived completely, no deadline runs. Once the connection is upgraded (a 101 response) or
+ * turned into an event stream ({@link #detach}), both handlers leave the pipeline: an established WebSocket
+ * or stream is governed by heartbeats only.
  */
 final class HttpDeadlines {
   private static final String BYTES = "pulseRequestBytes";
@@ -67,6 +68,17 @@ final class HttpDeadlines {
     d.update();
   }
 
+  /**
+   * Leaves a connection that turned into an event stream: like an upgraded socket, governed by heartbeats
+   * from now on (a response that never ends is not a request in progress).
+   */
+  static void detach(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base
+        && base.channelHandlerContext().pipeline().get(MESSAGES) instanceof HttpDeadlines.Messages m) {
+      m.owner().remove();
+    }
+  }
+
   /** Sees the raw bytes: the first byte of a request starts its deadline. */
   private final class Bytes extends ChannelInboundHandlerAdapter {
     @Override
@@ -81,6 +93,10 @@ final class HttpDeadlines {
 
   /** Sees decoded requests (their headers and their end) and the ends of the responses written. */
   private final class Messages extends ChannelDuplexHandler {
+    HttpDeadlines owner() {
+      return HttpDeadlines.this;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext c, Object msg) throws Exception {
       if (msg instanceof HttpRequest) {

@@ -39,6 +39,8 @@ public final class PulseMetrics {
   private final RecentEvents recent = new RecentEvents();
   private final ChannelRates channelRates = new ChannelRates();
   private final Map<String, Counter> httpTimeouts = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> byTransport = new ConcurrentHashMap<>();
+  private final Map<Integer, Counter> ssePosts = new ConcurrentHashMap<>();
 
   public PulseMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -47,7 +49,7 @@ public final class PulseMetrics {
   public PulseMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
     Gauge.builder("pulse_connections", connections, AtomicInteger::get)
-        .description("Open WebSocket connections on this node").register(registry);
+        .description("Open connections on this node (WebSockets and event streams)").register(registry);
     Gauge.builder("pulse_subscriptions", subscriptions, AtomicLong::get)
         .description("Channel subscriptions of the connections on this node").register(registry);
     published = Counter.builder("pulse_messages_published").description("Messages published through this node").register(registry);
@@ -72,6 +74,8 @@ public final class PulseMetrics {
         .description("Publishes that repeated an idempotency key within the window: answered, not published").register(registry);
     idempotencyEvicted = Counter.builder("pulse_idempotency_keys_evicted")
         .description("Idempotency keys forgotten before their window ended because idempotency.maxKeys was reached").register(registry);
+    transport("websocket");
+    transport("sse");
     for (ErrorCode code : ErrorCode.values()) {
       errors.put(code, Counter.builder("pulse_errors").tag("code", code.wire())
           .description("Protocol and API errors by code").register(registry));
@@ -117,6 +121,30 @@ public final class PulseMetrics {
 
   public int connections() {
     return connections.get();
+  }
+
+  /** A connection of a transport ({@code websocket}, {@code sse}) was added to its event loop. */
+  public void transportOpened(String kind) {
+    transport(kind).incrementAndGet();
+  }
+
+  public void transportClosed(String kind) {
+    transport(kind).decrementAndGet();
+  }
+
+  private AtomicInteger transport(String kind) {
+    return byTransport.computeIfAbsent(kind, k -> {
+      AtomicInteger n = new AtomicInteger();
+      Gauge.builder("pulse_transport_connections", n, AtomicInteger::get).tag("transport", k)
+          .description("Open connections on this node by transport").register(registry);
+      return n;
+    });
+  }
+
+  /** A {@code POST /sse/<session>} answered with {@code status}. */
+  public void ssePost(int status) {
+    ssePosts.computeIfAbsent(status, s -> Counter.builder("pulse_sse_posts").tag("status", Integer.toString(s))
+        .description("POSTs of event-stream clients, by HTTP status").register(registry)).increment();
   }
 
   public void subscriptionsChanged(int delta) {

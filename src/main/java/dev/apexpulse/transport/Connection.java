@@ -5,6 +5,9 @@ public interface Connection {
 
   Endpoint endpoint();
 
+  /** The transport's kind, for metrics: {@code websocket}, {@code sse}. */
+  String kind();
+
   /**
    * Called every heartbeat interval: keeps the connection alive (a ping, a comment line) and closes it
    * when the client stayed silent for longer than {@code silentLimitNanos} where that can be told.

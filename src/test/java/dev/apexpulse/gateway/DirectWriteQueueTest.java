@@ -1,6 +1,6 @@
 package dev.apexpulse.gateway;
 
-import dev.apexpulse.transport.websocket.DirectWriteQueue;
+import dev.apexpulse.transport.DirectWriteQueue;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

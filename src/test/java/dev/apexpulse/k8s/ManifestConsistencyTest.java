@@ -185,12 +185,14 @@ class ManifestConsistencyTest {
       Http.Response metrics = Http.get(node.httpBase() + sm.getSpec().getEndpoints().get(0).getPath(), null);
       assertThat(metrics.status()).isEqualTo(200);
       assertThat(metrics.body()).contains("pulse_connections");
-      // the ingress routes the WebSocket path and the API, which exist
+      // the ingress routes the WebSocket path, the event streams and the API, which exist
       assertThat(Http.get(node.httpBase() + "/api/v1/apps/100/channels", null).status()).isEqualTo(401);
+      assertThat(Http.get(node.httpBase() + "/sse", null).status()).isEqualTo(401);
+      assertThat(Http.post(node.httpBase() + "/sse/0123abcd.AAAAAAAAAAAAAAAAAAAAAAAA", null, "{}").errorCode()).isEqualTo("unknown_session");
     }
     Ingress ingress = Kustomize.typed(base.only("Ingress"), Ingress.class);
     assertThat(ingress.getSpec().getRules().get(0).getHttp().getPaths()).extracting(p -> p.getPath())
-        .containsExactly("/ws", "/api/v1");
+        .containsExactly("/ws", "/sse", "/api/v1");
   }
 
   @Test
@@ -405,6 +407,8 @@ class ManifestConsistencyTest {
     int heartbeat = conf.getJsonObject("heartbeat").getInteger("intervalSeconds");
     assertThat(Integer.parseInt(a.get("nginx.ingress.kubernetes.io/proxy-read-timeout"))).isGreaterThan(2 * heartbeat);
     assertThat(Integer.parseInt(a.get("nginx.ingress.kubernetes.io/proxy-send-timeout"))).isGreaterThan(2 * heartbeat);
+    // event streams must reach the browser as they are written
+    assertThat(a.get("nginx.ingress.kubernetes.io/proxy-buffering")).isEqualTo("off");
     String body = a.get("nginx.ingress.kubernetes.io/proxy-body-size");
     assertThat(body).matches("\\d+m");
     assertThat(Long.parseLong(body.replace("m", "")) << 20).isGreaterThanOrEqualTo(conf.getJsonObject("http").getLong("maxBodyBytes"));
@@ -421,6 +425,7 @@ class ManifestConsistencyTest {
       metrics.closed(1012);
       metrics.upgradeRefused("limit");
       metrics.delivered(1, 1000);
+      metrics.ssePost(202);
       for (String line : metrics.registry().scrape().split("\n")) {
         if (!line.startsWith("#") && !line.isBlank()) {
           exposed.add(line.split("[{ ]")[0]);

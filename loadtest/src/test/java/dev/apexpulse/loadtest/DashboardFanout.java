@@ -53,8 +53,8 @@ public class DashboardFanout extends Simulation {
         .during(Params.DURATION).on(
             pace(Duration.ofMillis(intervalMillis))
                 .exec(session -> session.set("seq", session.getLong("seq") + 1))
-                .exec(publish("publish batch", credential, false)))
-        .exec(publish("publish end markers", credential, true));
+                .exec(publish("publish batch", credential, false, "dashboard")))
+        .exec(publish("publish end markers", credential, true, "dashboard"));
 
     setUp(
         subscribers.injectOpen(rampUsers(Params.USERS).during(Params.RAMP)),
@@ -64,8 +64,8 @@ public class DashboardFanout extends Simulation {
         .assertions(Pulse.assertions());
   }
 
-  /** One HTTP request with a message for every channel (or the end markers). */
-  private static ChainBuilder publish(String name, String credential, boolean end) {
+  /** One HTTP request with a message for every channel (or the end markers); SseFanout publishes alike. */
+  static ChainBuilder publish(String name, String credential, boolean end, String kind) {
     return exec(http(name).post("/api/v1/apps/" + Params.APP + "/publish")
         .header("Authorization", credential)
         .header("Content-Type", "application/json")
@@ -77,7 +77,7 @@ public class DashboardFanout extends Simulation {
             if (c > 0) {
               b.append(',');
             }
-            b.append("{\"channel\":").append(Tokens.quote(Pulse.channel("dashboard", c))).append(",\"data\":")
+            b.append("{\"channel\":").append(Tokens.quote(Pulse.channel(kind, c))).append(",\"data\":")
                 .append(end ? "{\"end\":true}" : "{\"seq\":" + seq + ",\"at\":" + now + ",\"orders\":" + (seq * 7 % 1000) + "}")
                 .append('}');
           }

@@ -25,7 +25,8 @@ final class Pulse {
     return http.baseUrl(Params.BASE_URL)
         .wsBaseUrl(Params.WS_URL)
         .acceptHeader("application/json")
-        .wsUnmatchedInboundMessageBufferSize(100_000);
+        .wsUnmatchedInboundMessageBufferSize(100_000)
+        .sseUnmatchedInboundMessageBufferSize(100_000);
   }
 
   static String channel(String kind, long n) {

@@ -2,6 +2,7 @@ package dev.apexpulse.loadtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatling.http.action.sse.SseInboundMessage;
 import io.gatling.http.action.ws.WsInboundMessage;
 import io.gatling.javaapi.core.Session;
 
@@ -66,6 +67,38 @@ final class Tracker {
     }
     return session;
   }
+
+  /**
+   * Feeds the events Gatling buffered on an event stream since the last call. Each is Gatling's JSON
+   * view of the event ({@code {"data":"<the frame>",…}}); the subscribe reply ({@code id} 1) is taken
+   * here too, since a stream has no send to hang a check on.
+   */
+  Session processSse(List<SseInboundMessage> messages, Session session) {
+    for (SseInboundMessage m : messages) {
+      String frame;
+      try {
+        frame = JSON.readTree(m.message()).path("data").asText("");
+      } catch (Exception e) {
+        problem("unparsable event " + m.message());
+        continue;
+      }
+      if (frame.startsWith("{\"type\":\"subscribed\",\"id\":1,")) {
+        try {
+          JsonNode r = JSON.readTree(frame);
+          subscribed(r.path("offset").asLong(), r.path("epoch").asText(), r.path("recovered").asBoolean());
+          subscribedAt = System.currentTimeMillis();
+        } catch (Exception e) {
+          problem("unparsable reply " + frame);
+        }
+      } else {
+        text(frame);
+      }
+    }
+    return session;
+  }
+
+  /** When the subscribe reply came on an event stream (0: not yet). */
+  long subscribedAt;
 
   void text(String frame) {
     if (!frame.startsWith("{\"type\":\"message\"")) {

@@ -32,8 +32,12 @@ public final class Bench {
   private static final String SECRET = "bench-secret-0123456789-0123456789-abcdef";
   private static final String API_KEY = "bench-api-key-0123456789";
   private static final String QUIET_API_KEY = "bench-api-key-quiet-0123456789";
-  /** The servers measured, in this order: the gateway, bare Vert.x ("baseline"), Node ws. */
-  static final List<String> SERVERS = List.of("gateway", "baseline", "node-ws");
+  /**
+   * The servers measured, in this order: the gateway, the gateway again with every subscriber on an event
+   * stream ("gateway-sse": the fallback transport, same process flags), bare Vert.x ("baseline"), Node ws.
+   */
+  static final List<String> SERVERS = List.of("gateway", "gateway-sse", "baseline", "node-ws");
+  static final String SSE = "gateway-sse";
   /** The baselines every ratio is taken against, with the suffix of their keys in the JSON line. */
   private static final Map<String, String> PEERS = new LinkedHashMap<>(Map.of("baseline", ""));
 
@@ -236,7 +240,9 @@ public final class Bench {
         }
         gen.closeAll();
       }
-      if (scenarios.contains("10k-1") && subs10kOne > 0) {
+      // event streams (the fallback transport) are measured against WebSockets: memory, 1k and 10k only
+      boolean sse = server.equals(SSE);
+      if (scenarios.contains("10k-1") && subs10kOne > 0 && !sse) {
         // one broadcast is 10,000 writes: p99 ≤ 1 s, as over many channels
         stepped(t, ONE_CHANNEL_10K, subs10kOne, 1, rates10kOne, 1000, s, "clean_rate_10k_1ch");
         gen.closeAll();
@@ -245,7 +251,7 @@ public final class Bench {
         stepped(t, channels10k + " channels", subs10k, channels10k, rates10k, 1000, s, "clean_rate_10k");
         gen.closeAll();
       }
-      if (scenarios.contains("storm") && stormConns > 0) {
+      if (scenarios.contains("storm") && stormConns > 0 && !sse) {
         storm(t, s);
       }
       if (scenarios.contains("users") && usersConns > 0 && server.equals("gateway")) {
@@ -318,7 +324,7 @@ public final class Bench {
         procs.forEach(ServerProcess::stop);
         throw e;
       }
-      eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", gateway));
+      eps.add(new LoadGen.Endpoint("127.0.0.1", port, "/ws", gateway, server.equals(SSE)));
     }
     boolean gateway = server.startsWith("gateway");
     return new Target(server, procs, eps, gateway ? "/api/v1/apps/" + APP + "/publish" : "/publish",
@@ -685,6 +691,7 @@ public final class Bench {
     }
     Map<String, Object> ratios = new LinkedHashMap<>();
     PEERS.forEach((peer, suffix) -> peerRatios(peer, suffix, ratios));
+    sseRatios(ratios);
     Map<String, Object> latency = new LinkedHashMap<>();
     for (String server : SERVERS) {
       Row m = find(server, "1 channel", moderateRate);
@@ -719,7 +726,8 @@ public final class Bench {
     StringBuilder text = new StringBuilder("\n").append(md).append('\n');
     text.append(String.format(Locale.ROOT, "latency at %.0f msg/s to %d subscribers (publish -> delivery, ms): %s%n", moderateRate, subs1k, latency));
     summary.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
-    text.append("ratios (gateway / bare Vert.x \"baseline\"; *_vs_node_ws: gateway / Node ws): ").append(ratios).append('\n');
+    text.append("ratios (gateway / bare Vert.x \"baseline\"; *_vs_node_ws: gateway / Node ws; sse_*: gateway on event streams / on WebSockets): ")
+        .append(ratios).append('\n');
     text.append("cluster: ").append(cluster).append('\n');
     System.out.print(text);
     Files.writeString(out.resolve("table.md"), md);
@@ -786,6 +794,33 @@ public final class Bench {
       if (summary.getOrDefault("gateway", Map.of()).get(m[0]) instanceof Number a
           && summary.getOrDefault(peer, Map.of()).get(m[0]) instanceof Number c && c.doubleValue() > 0) {
         ratios.put(m[1] + suffix, round(a.doubleValue() / c.doubleValue()));
+      }
+    }
+  }
+
+  /**
+   * Event streams against WebSockets, both on the gateway: CPU per delivery at the highest rate both
+   * handled cleanly in each scenario (same offered load), memory per connection, connect rate.
+   */
+  private void sseRatios(Map<String, Object> ratios) {
+    for (String sc : List.of("1 channel", channels10k + " channels")) {
+      String k = sc.equals("1 channel") ? "1k" : "10k";
+      double common = rows.stream().filter(r -> r.server.equals(SSE) && r.scenario.equals(sc) && r.clean)
+          .mapToDouble(Row::rate).filter(rate -> find("gateway", sc, rate) != null && find("gateway", sc, rate).clean)
+          .max().orElse(0);
+      Row sse = find(SSE, sc, common);
+      Row ws = find("gateway", sc, common);
+      if (sse != null && ws != null) {
+        ratios.put("sse_cpu_per_delivery_" + k + "_rate", common);
+        ratios.put("cpu_us_per_delivery_" + k + "_sse", round(sse.cpuUsPerMsg));
+        ratios.put("sse_cpu_per_delivery_" + k + "_ratio", round(sse.cpuUsPerMsg / ws.cpuUsPerMsg));
+      }
+    }
+    for (String[] m : new String[][] {{"mem_bytes_per_conn", "sse_mem_per_conn_ratio"}, {"mem_heap_bytes_per_conn", "sse_heap_per_conn_ratio"},
+        {"connect_per_s", "sse_connect_rate_ratio"}}) {
+      if (summary.getOrDefault(SSE, Map.of()).get(m[0]) instanceof Number a
+          && summary.getOrDefault("gateway", Map.of()).get(m[0]) instanceof Number w && w.doubleValue() > 0) {
+        ratios.put(m[1], round(a.doubleValue() / w.doubleValue()));
       }
     }
   }

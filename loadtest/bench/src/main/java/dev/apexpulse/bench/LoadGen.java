@@ -7,6 +7,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -23,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
- * The load generator: WebSocket subscribers (Vert.x clients spread over source addresses 127.0.0.x)
+ * The load generator: WebSocket subscribers (Vert.x clients spread over source addresses 127.0.0.x), or
+ * event-stream subscribers (the gateway's {@code GET /sse}, subscribing by {@code POST /sse/<session>}),
  * and an HTTP publisher on its own event loop. Message frames are scanned as bytes, not parsed: the
  * generator shares the two cores with the server it measures.
  */
@@ -34,13 +37,21 @@ final class LoadGen implements AutoCloseable {
   private static final byte[] TS = ",\"ts\":".getBytes();
   private static final byte[] RECOVERED = "\"recovered\":true".getBytes();
 
-  /** Where sockets go and how they subscribe. */
-  record Endpoint(String host, int port, String wsPathFor0, boolean gateway) { }
+  /** Where sockets go and how they subscribe; {@code sse}: the gateway's event streams instead of WebSockets. */
+  record Endpoint(String host, int port, String wsPathFor0, boolean gateway, boolean sse) {
+    Endpoint(String host, int port, String wsPathFor0, boolean gateway) {
+      this(host, port, wsPathFor0, gateway, false);
+    }
+  }
 
   final Vertx clientVertx;
   final Vertx publisherVertx;
   private final List<WebSocketClient> clients = new ArrayList<>();
   private final List<WebSocket> sockets = new ArrayList<>();
+  private final List<HttpClient> streamClients = new ArrayList<>();
+  /** The connections of the open event streams (closed to end them). */
+  private final List<HttpConnection> streams = new ArrayList<>();
+  private HttpClient postClient;
   final AtomicInteger unexpectedCloses = new AtomicInteger();
   private volatile boolean closing;
   private final ConcurrentLinkedQueue<Stats> allStats = new ConcurrentLinkedQueue<>();
@@ -71,6 +82,26 @@ final class LoadGen implements AutoCloseable {
           .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20)));
     }
     return clients.get(source);
+  }
+
+  /** The client for event streams from source address i / 5,000: each stream holds its own connection. */
+  private synchronized HttpClient streamClient(int index) {
+    int source = index / PER_SOURCE_ADDRESS;
+    while (streamClients.size() <= source) {
+      String local = "127.0.0." + (streamClients.size() + 1);
+      streamClients.add(clientVertx.createHttpClient(new HttpClientOptions().setLocalAddress(local).setConnectTimeout(20_000)
+          .setTcpNoDelay(true), new PoolOptions().setHttp1MaxSize(1_000_000)));
+    }
+    return streamClients.get(source);
+  }
+
+  /** The client for the streams' POSTs (subscribe frames), a small pool of kept-alive connections. */
+  private synchronized HttpClient postClient() {
+    if (postClient == null) {
+      postClient = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
+          new PoolOptions().setHttp1MaxSize(64));
+    }
+    return postClient;
   }
 
   /** Where a resubscribing client left off in its channel: it asks for what followed and awaits {@code replay} messages. */
@@ -116,8 +147,8 @@ final class LoadGen implements AutoCloseable {
    */
   void open(List<Endpoint> endpoints, Plan plan, int inFlight) throws Exception {
     int count = plan.count();
-    AtomicInteger next = new AtomicInteger(sockets.size());
-    int first = sockets.size();
+    AtomicInteger next = new AtomicInteger(socketCount());
+    int first = socketCount();
     int end = first + count;
     AtomicInteger done = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -135,24 +166,11 @@ final class LoadGen implements AutoCloseable {
       Resume resume = plan.resume() == null || !ep.gateway() ? null : plan.resume().apply(c);
       String uri = ep.gateway() ? "/ws?token=" + plan.token().apply(i - first) : "/ws?channel=" + channel;
       Pending pending = new Pending(resume == null ? 0 : resume.replay());
-      client(i).connect(new WebSocketConnectOptions().setHost(ep.host()).setPort(ep.port()).setURI(uri).setAllowOriginHeader(false))
-          .onSuccess(ws -> {
-            synchronized (sockets) {
-              sockets.add(ws);
-            }
-            ws.handler(b -> onFrame(b, pending));
-            ws.closeHandler(v -> {
-              pending.subscribed.tryFail("closed by the server before it was subscribed");
-              if (!closing) {
-                unexpectedCloses.incrementAndGet();
-              }
-            });
-            if (ep.gateway()) {
-              ws.writeTextMessage("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\""
-                  + (resume == null ? "" : ",\"since\":{\"offset\":" + resume.offset() + ",\"epoch\":\"" + resume.epoch() + "\"}") + "}");
-            }
-          })
-          .onFailure(pending.subscribed::tryFail);
+      if (ep.sse()) {
+        openStream(ep, i, plan.token().apply(i - first), subscribeFrame(channel, resume), pending);
+      } else {
+        openSocket(ep, i, uri, ep.gateway() ? subscribeFrame(channel, resume) : null, pending);
+      }
       pending.subscribed.future().onComplete(ar -> {
         if (ar.failed()) {
           failed.incrementAndGet();
@@ -175,6 +193,111 @@ final class LoadGen implements AutoCloseable {
     all.future().await(Math.max(60, count / 100), TimeUnit.SECONDS);
     if (failed.get() > 0) {
       throw new IllegalStateException(failed.get() + " of " + count + " subscribers failed: " + errors);
+    }
+  }
+
+  /** One WebSocket subscriber: connects, then sends {@code subscribe} (the baselines subscribe by URL: null). */
+  private void openSocket(Endpoint ep, int i, String uri, String subscribe, Pending pending) {
+    client(i).connect(new WebSocketConnectOptions().setHost(ep.host()).setPort(ep.port()).setURI(uri).setAllowOriginHeader(false))
+        .onSuccess(ws -> {
+          synchronized (sockets) {
+            sockets.add(ws);
+          }
+          ws.handler(b -> onFrame(b, pending));
+          ws.closeHandler(v -> {
+            pending.subscribed.tryFail("closed by the server before it was subscribed");
+            if (!closing) {
+              unexpectedCloses.incrementAndGet();
+            }
+          });
+          if (subscribe != null) {
+            ws.writeTextMessage(subscribe);
+          }
+        })
+        .onFailure(pending.subscribed::tryFail);
+  }
+
+  private static String subscribeFrame(String channel, Resume resume) {
+    return "{\"type\":\"subscribe\",\"channel\":\"" + channel + "\""
+        + (resume == null ? "" : ",\"since\":{\"offset\":" + resume.offset() + ",\"epoch\":\"" + resume.epoch() + "\"}") + "}";
+  }
+
+  /**
+   * One event-stream subscriber: GET /sse, then, once the welcome named the session, the subscribe frame
+   * POSTed to it; every event's data then goes through {@link #onFrame}, as a WebSocket's frames do.
+   */
+  private void openStream(Endpoint ep, int i, String token, String subscribe, Pending pending) {
+    RequestOptions get = new RequestOptions().setHost(ep.host()).setPort(ep.port()).setMethod(HttpMethod.GET)
+        .setURI("/sse?token=" + token);
+    streamClient(i).request(get).compose(HttpClientRequest::send).onSuccess(resp -> {
+      if (resp.statusCode() != 200) {
+        pending.subscribed.tryFail("GET /sse answered " + resp.statusCode());
+        return;
+      }
+      HttpConnection conn = resp.request().connection();
+      synchronized (streams) {
+        streams.add(conn);
+      }
+      Runnable ended = () -> {
+        pending.subscribed.tryFail("stream ended before it was subscribed");
+        if (!closing) {
+          unexpectedCloses.incrementAndGet();
+        }
+      };
+      resp.endHandler(v -> ended.run());
+      resp.exceptionHandler(e -> ended.run());
+      boolean[] welcomed = {false};
+      resp.handler(new EventSplitter(data -> {
+        if (welcomed[0]) {
+          onFrame(data, pending);
+          return;
+        }
+        welcomed[0] = true;
+        String welcome = data.toString();
+        int at = welcome.indexOf("\"session\":\"");
+        if (at < 0) {
+          pending.subscribed.tryFail("no session in " + welcome);
+          return;
+        }
+        String session = welcome.substring(at + 11, welcome.indexOf('"', at + 11));
+        RequestOptions post = new RequestOptions().setHost(ep.host()).setPort(ep.port()).setMethod(HttpMethod.POST)
+            .setURI("/sse/" + session).putHeader("Content-Type", "application/json");
+        postClient().request(post).compose(req -> req.send(subscribe)).onComplete(ar -> {
+          if (ar.failed() || ar.result().statusCode() != 202) {
+            pending.subscribed.tryFail("subscribe POST: " + (ar.failed() ? ar.cause() : "HTTP " + ar.result().statusCode()));
+          }
+        });
+      })::feed);
+    }).onFailure(pending.subscribed::tryFail);
+  }
+
+  /** Cuts an event stream into its events and hands on each one's data (one {@code data:} line each). */
+  private static final class EventSplitter {
+    private static final int DATA = "data: ".length();
+    private final java.util.function.Consumer<Buffer> events;
+    private Buffer rest;
+
+    EventSplitter(java.util.function.Consumer<Buffer> events) {
+      this.events = events;
+    }
+
+    void feed(Buffer chunk) {
+      Buffer b = rest == null ? chunk : rest.appendBuffer(chunk);
+      rest = null;
+      int start = 0;
+      int n = b.length();
+      for (int i = 0; i + 1 < n; i++) {
+        if (b.getByte(i) == '\n' && b.getByte(i + 1) == '\n') {
+          if (b.getByte(start) == 'd') { // data: …; comment lines (heartbeats) start with ':'
+            events.accept(b.slice(start + DATA, i));
+          }
+          start = i + 2;
+          i++;
+        }
+      }
+      if (start < n) {
+        rest = Buffer.buffer().appendBuffer(b, start, n - start);
+      }
     }
   }
 
@@ -274,7 +397,9 @@ final class LoadGen implements AutoCloseable {
 
   int socketCount() {
     synchronized (sockets) {
-      return sockets.size();
+      synchronized (streams) {
+        return sockets.size() + streams.size();
+      }
     }
   }
 
@@ -286,11 +411,21 @@ final class LoadGen implements AutoCloseable {
       all = new ArrayList<>(sockets);
       sockets.clear();
     }
+    List<HttpConnection> open;
+    synchronized (streams) {
+      open = new ArrayList<>(streams);
+      streams.clear();
+    }
     for (WebSocket ws : all) {
       ws.close();
     }
+    List<Future<Void>> closingStreams = new ArrayList<>();
+    for (HttpConnection c : open) {
+      closingStreams.add(c.close());
+    }
     long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline && all.stream().anyMatch(ws -> !ws.isClosed())) {
+    while (System.currentTimeMillis() < deadline && (all.stream().anyMatch(ws -> !ws.isClosed())
+        || closingStreams.stream().anyMatch(f -> !f.isComplete()))) {
       Thread.sleep(100);
     }
     Thread.sleep(500);

@@ -1,4 +1,4 @@
-package dev.apexpulse.transport.websocket;
+package dev.apexpulse.transport;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.http.HttpConnection;
@@ -13,13 +13,14 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 
 /**
- * Gives an upgraded socket's connections the write queue Vert.x uses in strict thread mode. Vert.x 5.0
+ * Gives the connections of long-lived streams (upgraded WebSockets, Server-Sent Events streams) the write
+ * queue Vert.x uses in strict thread mode. Vert.x 5.0
  * builds every connection with a multi-producer queue whose first chunk is a 1,025-slot array (about 4 KB),
  * and a WebSocket keeps two: its own and the HTTP connection it was upgraded from (still referenced by its
  * request). Together half an idle socket's heap, although this gateway writes to a socket only from its
  * event loop. {@code HttpServerOptions#setStrictThreadMode} would spare only the HTTP connection, and would
  * oblige every HTTP response to be written on its request's thread; this installs the direct queue on the
- * two connections of upgraded sockets alone. If a Vert.x upgrade renames what it relies on, sockets keep
+ * two connections of upgraded sockets, and on the HTTP connection of an event stream, alone. If a Vert.x upgrade renames what it relies on, sockets keep
  * the stock queues (one warning at start), and {@code DirectWriteQueueTest} fails so the change is noticed.
  */
 public final class DirectWriteQueue {
@@ -69,6 +70,15 @@ public final class DirectWriteQueue {
       installed++;
     }
     return installed;
+  }
+
+  /**
+   * Installs the direct queue on the HTTP connection of an event stream, on its event loop before the
+   * stream wrote anything; whether it did.
+   */
+  public static boolean install(HttpConnection stream) {
+    return QUEUE != null && stream instanceof VertxConnection c && c.channelHandlerContext().executor().inEventLoop()
+        && c.channelHandlerContext().channel().isWritable() && install(c);
   }
 
   private static boolean install(VertxConnection connection) {
