@@ -11,6 +11,7 @@ import java.util.List;
  * One APEX application: how its tokens are verified, who may call its HTTP API, which origins may
  * open sockets for it and which channels anyone may read.
  *
+ * @param delta     whether its channels allow Fossil deltas to subscribers that ask ({@code delta: fossil})
  * @param generated true when dev mode made up the secret and API key for this start
  */
 public record AppConfig(
@@ -22,6 +23,7 @@ public record AppConfig(
     List<String> origins,
     List<String> anonymous,
     boolean presenceEvents,
+    boolean delta,
     boolean generated) {
 
   /** An RS256/ES256 verification key: the text of a PEM public key or a JWKS document. */
@@ -58,7 +60,15 @@ public record AppConfig(
       }
     }
     return new AppConfig(id, app.string("name", id), secret, apiKey, keys, origins,
-        app.strings("anonymous"), app.bool("presenceEvents", true), generated);
+        app.strings("anonymous"), app.bool("presenceEvents", true), delta(app), generated);
+  }
+
+  private static boolean delta(ConfigReader app) {
+    String delta = app.string("delta", "none");
+    if (!delta.equals("fossil") && !delta.equals("none")) {
+      throw new ConfigException(app.key("delta"), "'" + delta + "' is not a delta encoding: fossil or none");
+    }
+    return delta.equals("fossil");
   }
 
   private static PublicKey publicKey(ConfigReader app, JsonObject k) {

@@ -19,9 +19,11 @@ public final class Frames {
         .put("connection", connection).put("node", node).put("heartbeat", heartbeat).encode();
   }
 
-  public static String subscribed(Long id, String channel, Position p, boolean recovered) {
-    return withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
-        .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered).encode();
+  /** @param delta whether messages may come as deltas ({@code "delta":true}, else absent) */
+  public static String subscribed(Long id, String channel, Position p, boolean recovered, boolean delta) {
+    JsonObject reply = withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
+        .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered);
+    return (delta ? reply.put("delta", true) : reply).encode();
   }
 
   public static String unsubscribed(Long id, String channel) {

@@ -227,8 +227,9 @@ public final class Session implements Endpoint {
       throw new PulseException(ErrorCode.LIMIT_EXCEEDED, "at most " + max + " subscriptions per connection");
     }
     Since since = Since.parse(frame.body().getValue("since"));
+    boolean deltas = frame.flag("delta") && services.hub().deltaChannel(key);
     Long requestId = frame.id();
-    Subscription sub = new Subscription(key, this);
+    Subscription sub = new Subscription(key, this, deltas);
     subscriptions.put(key, sub);
     int limit = services.config().limits().maxHistoryRequest();
     services.hub().subscribe(shard, key, sub)
@@ -251,7 +252,7 @@ public final class Session implements Endpoint {
           Replay replay = ar.result();
           services.hub().baseline(key, replay.position());
           boolean recovered = since == null || replay.recovered();
-          send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered));
+          send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered, deltas));
           sub.goLive(since != null && recovered ? since.offset() : replay.position().offset(), replay.messages());
           services.presence().join(key, clientInfo()).onSuccess(change -> announce("join", key, identity, change));
         });

@@ -95,6 +95,15 @@ class ConfigTest extends VertxTest {
   }
 
   @Test
+  void anAppsChannelsAllowFossilDeltasOnlyWhenItSaysSo() throws Exception {
+    assertThat(load(Map.of()).app("100").delta()).isFalse();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "fossil")).app("100").delta()).isTrue();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "none")).app("100").delta()).isFalse();
+    assertThatThrownBy(() -> load(Map.of("PULSE_APP_100_DELTA", "xdelta"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("apps.100.delta").hasMessageContaining("'xdelta' is not a delta encoding: fossil or none");
+  }
+
+  @Test
   void productionModeRefusesToInventSecrets() {
     assertThatThrownBy(() -> load(Map.of("PULSE_MODE", "production")))
         .isInstanceOf(ConfigException.class)

@@ -1,7 +1,6 @@
 package dev.apexpulse.protocol;
 
 import dev.apexpulse.support.NpmFossil;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,6 +14,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.apexpulse.support.Dashboards.WORDS;
+import static dev.apexpulse.support.Dashboards.dashboard;
+import static dev.apexpulse.support.Dashboards.oneNumberChanged;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -24,31 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(120)
 class FossilDeltaTest {
-  private static final String[] WORDS = {"orders", "revenue", "Zürich", "東京", "São Paulo", "backlog", "🚀 launches",
-      "returns", "open tickets", "Ærøskøbing", "churn", "NPS"};
-
-  /** A dashboard of about 5 KB: KPIs, a table and some text, with non-ASCII names among them. */
-  static JsonObject dashboard(Random r) {
-    JsonArray kpis = new JsonArray();
-    for (int i = 0; i < 12; i++) {
-      kpis.add(new JsonObject().put("name", WORDS[i % WORDS.length]).put("value", r.nextInt(100_000))
-          .put("trend", r.nextDouble()).put("unit", i % 3 == 0 ? "EUR" : "count"));
-    }
-    JsonArray rows = new JsonArray();
-    for (int i = 0; i < 40; i++) {
-      rows.add(new JsonObject().put("department", "dept-" + i).put("city", WORDS[r.nextInt(WORDS.length)])
-          .put("orders", r.nextInt(1000)).put("late", r.nextInt(50)).put("status", r.nextBoolean() ? "ok" : "warn"));
-    }
-    return new JsonObject().put("title", "Department dashboard").put("updated", "2026-12-04T10:00:00Z")
-        .put("kpis", kpis).put("rows", rows).put("note", "Figures refresh every few seconds; \"late\" counts orders past due.");
-  }
-
-  /** The same dashboard with one number changed. */
-  static JsonObject oneNumberChanged(JsonObject d, Random r) {
-    JsonObject next = d.copy();
-    next.getJsonArray("rows").getJsonObject(r.nextInt(40)).put("orders", 1000 + r.nextInt(100_000));
-    return next;
-  }
 
   @Test
   void deltasOfDashboardsEditsAndEdgeCasesDecodeWithFossilDeltaFromNpm() throws Exception {
