@@ -87,6 +87,13 @@ declare namespace pulse {
      * also the limit for a tokenProvider call. Default 10000.
      */
     requestTimeout?: number;
+    /**
+     * Ask for deltas on every subscription (default true): on channels that allow them the server
+     * then sends the changes against the previous message, which the client applies itself; pages
+     * see full data either way. A delta that does not apply is never shown: the client
+     * resubscribes from the last message it delivered (a `resync` event).
+     */
+    delta?: boolean;
     /** WebSocket implementation; default the global one. */
     WebSocket?: new (url: string) => WebSocketLike;
     /** Testing hook: replaces setTimeout/clearTimeout/now. */
@@ -133,6 +140,8 @@ declare namespace pulse {
      * history), false if they are gone (history trimmed, epoch changed): reload your data.
      */
     recovered?: boolean;
+    /** True when messages may come as deltas (asked for, and the channel allows them). */
+    delta?: true;
   }
 
   interface MessageMeta {
@@ -222,6 +231,14 @@ declare namespace pulse {
     binary: boolean;
   }
 
+  interface ResyncInfo {
+    channel: string;
+    /** The offset whose delta did not apply. */
+    offset: number;
+    /** Why: no base (the previous offset is missing), bad checksum, a malformed delta. */
+    reason: string;
+  }
+
   interface EventMap {
     /** The socket opened (the welcome follows). */
     open: { url: string };
@@ -237,6 +254,8 @@ declare namespace pulse {
     leave: PresenceEvent;
     /** Every message delivered to subscribers (after dedupe). */
     message: MessageEvent;
+    /** A delta did not apply: the client resubscribes from the last delivered message. */
+    resync: ResyncInfo;
   }
 
   type ClientState = 'connecting' | 'open' | 'ready' | 'reconnecting' | 'closed';
@@ -388,6 +407,8 @@ declare namespace pulse {
       offset: number;
       payload: ArrayBuffer;
     };
+    applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array;
+    dataText(frame: string, hasFrom: boolean): string | null;
     normalizeChannel(channel: string): string;
     pick(value: unknown, path: string): unknown;
     debounce(fn: () => void, wait: number, maxWait: number, clock: Clock): { call(): void; cancel(): void };

@@ -5,12 +5,14 @@ const client = pulse.connect({
   url: 'wss://pulse.example.com/ws',
   tokenProvider: async ({ reason }) => (reason === 'auth' ? 'fresh' : 'cached'),
   backoff: { initial: 500, max: 20000 },
+  delta: true,
 });
 
 client.on('reconnecting', ({ attempt, delay, code }) => console.log(attempt, delay, code));
 client.on('error', (e) => console.log(e.code, e.message));
 client.on('close', (c) => c.willReconnect);
 client.on('recovery', (r) => r.channel);
+client.on('resync', ({ channel, offset, reason }) => console.log(channel, offset, reason));
 
 const sub = client.subscribe<{ text: string }>('chat/room/7', (data, meta) => {
   const text: string = data.text;
