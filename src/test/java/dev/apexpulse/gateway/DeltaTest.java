@@ -1,10 +1,10 @@
 package dev.apexpulse.gateway;
 
 import dev.apexpulse.support.Dashboards;
+import dev.apexpulse.support.DeltaReader;
 import dev.apexpulse.support.Http;
 import dev.apexpulse.support.Jwt;
 import dev.apexpulse.support.LiveNodeTest;
-import dev.apexpulse.support.NpmFossil;
 import dev.apexpulse.support.TestNode;
 import dev.apexpulse.support.WsClient;
 import io.vertx.core.json.JsonArray;
@@ -39,34 +39,6 @@ class DeltaTest extends LiveNodeTest {
     startNode(config);
   }
 
-  /** What a client of this channel has seen: the data text of each offset, and the deltas to check. */
-  private static final class Reader {
-    final Map<Long, String> texts = new HashMap<>();
-    final List<NpmFossil.Case> deltas = new ArrayList<>();
-    int full;
-
-    /** Reads one message frame, keeping its data text (cut from the frame as the protocol says) or delta. */
-    void read(WsClient c, JsonObject f, Map<Long, String> published) {
-      long offset = f.getLong("offset");
-      String expected = published.get(offset);
-      if (f.containsKey("delta")) {
-        assertThat(f.containsKey("data")).isFalse();
-        assertThat(texts).as("a delta only follows the previous offset").containsKey(offset - 1);
-        deltas.add(NpmFossil.Case.of("offset " + offset, texts.get(offset - 1), f.getString("delta"), expected));
-      } else {
-        full++;
-        assertThat(dataText(c.text(f), f.containsKey("from"))).isEqualTo(expected);
-      }
-      texts.put(offset, expected);
-    }
-  }
-
-  /** The data text of a full message frame: from after {@code "data":} to {@code ,"from":} or the end. */
-  static String dataText(String frame, boolean hasFrom) {
-    int start = frame.indexOf(",\"data\":") + ",\"data\":".length();
-    return frame.substring(start, hasFrom ? frame.lastIndexOf(",\"from\":") : frame.length() - 1);
-  }
-
   private static JsonObject subscribe(WsClient c, String channel, Boolean delta, JsonObject since) {
     JsonObject frame = new JsonObject().put("type", "subscribe").put("channel", channel);
     if (delta != null) {
@@ -89,27 +61,23 @@ class DeltaTest extends LiveNodeTest {
     return texts;
   }
 
-  private static void assertDecodes(Reader reader) throws Exception {
-    assertThat(NpmFossil.failures(reader.deltas)).isEmpty();
-  }
-
   @Test
   void theFirstMessageIsFullThenDeltasThatAnIndependentDecoderTurnsIntoThePublishedData() throws Exception {
     Random r = new Random(1);
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott"))).keepTexts()) {
       assertThat(subscribe(c, "dashboard/1", true, null).getBoolean("delta")).isTrue();
       Map<Long, String> published = push("dashboard/1", Dashboards.dashboard(r), 30, r);
-      Reader reader = new Reader();
+      DeltaReader reader = new DeltaReader();
       List<JsonObject> frames = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         JsonObject f = c.next("message");
         frames.add(f);
         reader.read(c, f, published);
       }
-      assertThat(reader.full).isEqualTo(1);
+      assertThat(reader.full()).isEqualTo(1);
       assertThat(frames.get(0).containsKey("data")).isTrue();
       assertThat(reader.deltas).hasSize(29);
-      assertDecodes(reader);
+      reader.assertDecodes();
       int full = c.text(frames.get(0)).getBytes(StandardCharsets.UTF_8).length;
       for (JsonObject f : frames.subList(1, 30)) {
         assertThat(c.text(f).getBytes(StandardCharsets.UTF_8).length).isLessThan(full / 10);
@@ -123,7 +91,7 @@ class DeltaTest extends LiveNodeTest {
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott"))).keepTexts()) {
       subscribe(c, "dashboard/from", true, null);
       Map<Long, String> published = new HashMap<>();
-      Reader reader = new Reader();
+      DeltaReader reader = new DeltaReader();
       JsonObject d = Dashboards.dashboard(r);
       for (int i = 0; i < 5; i++) {
         long offset = c.publish("dashboard/from", d).getLong("offset");
@@ -133,8 +101,8 @@ class DeltaTest extends LiveNodeTest {
         reader.read(c, f, published);
         d = Dashboards.oneNumberChanged(d, r);
       }
-      assertThat(reader.full).isEqualTo(1);
-      assertDecodes(reader);
+      assertThat(reader.full()).isEqualTo(1);
+      reader.assertDecodes();
     }
   }
 
@@ -148,7 +116,7 @@ class DeltaTest extends LiveNodeTest {
       assertThat(subscribe(off, "dashboard/2", false, null).containsKey("delta")).isFalse();
       subscribe(delta, "dashboard/2", true, null);
       Map<Long, String> published = push("dashboard/2", Dashboards.dashboard(r), 10, r);
-      Reader reader = new Reader();
+      DeltaReader reader = new DeltaReader();
       for (int i = 0; i < 10; i++) {
         for (WsClient c : List.of(plain, off)) {
           JsonObject f = c.next("message");
@@ -157,8 +125,8 @@ class DeltaTest extends LiveNodeTest {
         }
         reader.read(delta, delta.next("message"), published);
       }
-      assertThat(reader.full).isEqualTo(1);
-      assertDecodes(reader);
+      assertThat(reader.full()).isEqualTo(1);
+      reader.assertDecodes();
     }
   }
 
@@ -182,7 +150,7 @@ class DeltaTest extends LiveNodeTest {
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott"))).keepTexts()) {
       subscribe(c, "dashboard/4", true, null);
       Map<Long, String> published = new HashMap<>();
-      Reader reader = new Reader();
+      DeltaReader reader = new DeltaReader();
       JsonObject d = Dashboards.dashboard(r);
       List<String> kinds = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
@@ -200,7 +168,7 @@ class DeltaTest extends LiveNodeTest {
         d = Dashboards.oneNumberChanged(d, r);
       }
       assertThat(kinds).containsExactly("full", "delta", "delta", "binary", "full", "delta");
-      assertDecodes(reader);
+      reader.assertDecodes();
     }
   }
 
@@ -220,7 +188,7 @@ class DeltaTest extends LiveNodeTest {
   @Test
   void aRecoveryReplaysInFullThenLiveMessagesComeAsDeltasAgain() throws Exception {
     Random r = new Random(6);
-    Reader reader = new Reader();
+    DeltaReader reader = new DeltaReader();
     Map<Long, String> published = new HashMap<>();
     String epoch;
     long last;
@@ -260,15 +228,15 @@ class DeltaTest extends LiveNodeTest {
     } finally {
       watcher.close();
     }
-    assertThat(reader.full).isEqualTo(5);
-    assertDecodes(reader);
+    assertThat(reader.full()).isEqualTo(5);
+    reader.assertDecodes();
   }
 
   @Test
   void aResubscribedChannelStartsWithAFullMessage() throws Exception {
     Random r = new Random(7);
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott"))).keepTexts()) {
-      Reader reader = new Reader();
+      DeltaReader reader = new DeltaReader();
       Map<Long, String> published = new HashMap<>();
       subscribe(c, "dashboard/6", true, null);
       JsonObject d = Dashboards.dashboard(r);
@@ -286,7 +254,7 @@ class DeltaTest extends LiveNodeTest {
         reader.read(c, f, published);
       }
       assertThat(kinds).containsExactly("full", "delta", "delta");
-      assertDecodes(reader);
+      reader.assertDecodes();
     }
   }
 
