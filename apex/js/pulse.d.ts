@@ -132,14 +132,19 @@ declare namespace pulse {
     type: 'subscribed';
     id: number;
     channel: string;
-    /** Channel offset when the subscription started. */
-    offset: number;
-    epoch: string;
+    /** Channel offset when the subscription started (absent on an ephemeral channel). */
+    offset?: number;
+    /** The channel's history epoch (absent on an ephemeral channel). */
+    epoch?: string;
     /**
      * For a resubscription with `since`: true if the missed messages follow (replayed from
      * history), false if they are gone (history trimmed, epoch changed): reload your data.
      */
     recovered?: boolean;
+    /** A cache channel: its latest message follows this reply (every listener gets it). */
+    cache?: true;
+    /** An ephemeral channel: no history, messages without offsets, nothing recovered. */
+    ephemeral?: true;
     /** True when messages may come as deltas (asked for, and the channel allows them). */
     delta?: true;
   }
@@ -147,8 +152,8 @@ declare namespace pulse {
   interface MessageMeta {
     /** Channel name as the server keeps it (no leading "/"). */
     channel: string;
-    /** Position in the channel (increasing within an epoch). */
-    offset: number;
+    /** Position in the channel (increasing within an epoch); absent on an ephemeral channel. */
+    offset?: number;
     /** Publisher (token subject), when the server tells. Absent for binary messages. */
     from?: string;
     /** True when the message came as a binary frame; `data` is then an ArrayBuffer. */
@@ -192,6 +197,42 @@ declare namespace pulse {
     clients: Array<{ user: string; name?: string }>;
   }
 
+  interface PublishOptions {
+    /**
+     * At most 64 characters (JSON publishes only). A repeat with the same key on the same channel
+     * within the server's window (idempotency.windowSeconds, 5 minutes by default) publishes
+     * nothing and resolves with the first publish's offset: safe to retry after `unavailable`.
+     */
+    idempotencyKey?: string;
+  }
+
+  interface HistoryOptions {
+    /** How many of the newest messages (default and maximum: the server's limits.maxHistoryRequest). */
+    limit?: number;
+    /** Only the messages after this position (then `recovered` says whether all of them were there). */
+    since?: { offset: number; epoch: string };
+    /** Newest first instead of oldest first. */
+    reverse?: boolean;
+  }
+
+  interface HistoryMessage<T = any> {
+    offset: number;
+    /** The published JSON value, or an ArrayBuffer when `binary`. */
+    data: T;
+    from?: string;
+    binary?: true;
+  }
+
+  interface HistoryResult<T = any> {
+    channel: string;
+    /** The channel's epoch and latest offset (absent on an ephemeral channel). */
+    epoch?: string;
+    offset?: number;
+    /** False when `since` could not be served (other epoch, trimmed, too many): no messages then. */
+    recovered: boolean;
+    messages: Array<HistoryMessage<T>>;
+  }
+
   interface AckFrame {
     type: 'ack';
     id: number;
@@ -225,7 +266,8 @@ declare namespace pulse {
 
   interface MessageEvent {
     channel: string;
-    offset: number;
+    /** Absent on an ephemeral channel. */
+    offset?: number;
     from?: string;
     data: unknown;
     binary: boolean;
@@ -294,13 +336,20 @@ declare namespace pulse {
      * id; the server answers `{"type":"ack","id":<that id>,"offset":…}`.
      *
      * Never retried by the client: if the connection closes before the ack, it rejects with
-     * code `unavailable` (the message may or may not have been published).
+     * code `unavailable` (the message may or may not have been published); with
+     * `options.idempotencyKey` sending it again is safe. No offset on an ephemeral channel.
      */
-    publish(channel: string, data: unknown): Promise<{ offset: number }>;
-    publish(channel: string, data: ArrayBuffer | ArrayBufferView): Promise<{ offset: number }>;
+    publish(channel: string, data: unknown, options?: PublishOptions): Promise<{ offset?: number }>;
+    publish(channel: string, data: ArrayBuffer | ArrayBufferView): Promise<{ offset?: number }>;
 
-    /** Who is on a channel. */
+    /** Who is on a channel (`forbidden` when the channel's options turn presence off). */
     presence(channel: string): Promise<PresenceResult>;
+
+    /**
+     * A channel's past over the socket (needs the subscribe grant; rate-limited by the server):
+     * the newest messages oldest first, or those after `since`.
+     */
+    history<T = any>(channel: string, options?: HistoryOptions): Promise<HistoryResult<T>>;
 
     /** Run a triggerable server job now (needs a `trig` grant). Resolves with the ack frame. */
     trigger(job: string): Promise<AckFrame>;
@@ -328,7 +377,8 @@ declare namespace pulse {
   /** Message detail of the `pulse-message` DOM / jQuery event. */
   interface PulseMessageDetail {
     channel: string;
-    offset: number;
+    /** Absent on an ephemeral channel. */
+    offset?: number;
     data: unknown;
     from?: string;
   }

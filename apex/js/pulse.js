@@ -23,7 +23,7 @@
   var TWO_POW_32 = 4294967296;
 
   // Replies the server sends with the id of the request they answer.
-  var REPLY_TYPES = { subscribed: 1, unsubscribed: 1, ack: 1, presence: 1, pong: 1, error: 1 };
+  var REPLY_TYPES = { subscribed: 1, unsubscribed: 1, ack: 1, presence: 1, history: 1, pong: 1, error: 1 };
 
   var EVENT_NAME = 'pulse-message';
 
@@ -118,6 +118,14 @@
     var out = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
+  }
+
+  /** Base64 (standard, padded: how history lists binary messages) to an ArrayBuffer. */
+  function base64ToBuffer(text) {
+    var bin = root.atob(text);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
   }
 
   function utf8Decode(bytes) {
@@ -629,7 +637,8 @@
         this._emit('error', e instanceof PulseError ? e : new PulseError('bad_request', e.message));
         return;
       }
-      this._deliver(m.channel, m.offset, m.payload, undefined, true, undefined);
+      // offset 0: a message of an ephemeral channel, which has none
+      this._deliver(m.channel, m.offset || undefined, m.payload, undefined, true, undefined);
     }
 
     _onWelcome(f) {
@@ -713,6 +722,7 @@
       }
       var meta = { channel: channel, offset: offset, from: from };
       if (binary) meta.binary = true;
+      st.last = { data: data, meta: meta }; // a cache channel's last value, for listeners that come later
       var ls = st.listeners.slice();
       for (var i = 0; i < ls.length; i++) {
         if (ls[i].active) safeCall(ls[i].onMessage, null, [data, meta]);
@@ -824,6 +834,7 @@
           base: null,     // offset from the subscribed reply: resume point while nothing was delivered
           epoch: null,
           reply: null,    // last subscribed reply
+          last: null,     // last message delivered: {data, meta}
           inFlight: null, // id of the subscribe request on the current socket
           attempt: 0,
           delta: false,     // the subscribed reply said delta:true
@@ -839,6 +850,8 @@
         if (st.reply) {
           listener.settle(st.reply);
           if (typeof listener.onSubscribed === 'function') safeCall(listener.onSubscribed, null, [st.reply]);
+          // a cache channel gives every subscriber its last value, a listener added later too
+          if (st.reply.cache && st.last) safeCall(listener.onMessage, null, [st.last.data, st.last.meta]);
         }
       }
       return handle;
@@ -967,12 +980,22 @@
 
     // ------------------------------------------------ other requests
 
-    publish(channel, data) {
+    /**
+     * Publish JSON (or an ArrayBuffer / typed array: a binary frame). opts.idempotencyKey (a string of
+     * at most 64 characters, JSON only) makes a repeat within the server's window publish nothing and
+     * resolve with the first publish's offset: safe to send again after an `unavailable` or `timeout`.
+     */
+    publish(channel, data, opts) {
       var name;
       var build;
+      var key = opts && opts.idempotencyKey;
       try {
         name = normalizeChannel(channel);
+        if (key !== undefined && (typeof key !== 'string' || !key || key.length > 64)) {
+          throw new TypeError('pulse: idempotencyKey must be a string of 1 to 64 characters');
+        }
         if (isBinary(data)) {
+          if (key !== undefined) throw new TypeError('pulse: idempotencyKey needs a JSON publish (binary frames have no room for it)');
           // Copy now: the caller may reuse its buffer while we wait for a connection.
           var payload = toBytes(data).slice();
           encodeBinary(name, 0, new Uint8Array(0)); // validate the channel early
@@ -981,7 +1004,8 @@
           // Serialize now too: a snapshot, and a circular structure fails here, not later.
           var json = JSON.stringify(data === undefined ? null : data);
           var head = '{"type":"publish","id":';
-          var tail = ',"channel":' + JSON.stringify(name) + ',"data":' + json + '}';
+          var tail = ',"channel":' + JSON.stringify(name) + ',"data":' + json
+            + (key !== undefined ? ',"idempotencyKey":' + JSON.stringify(key) : '') + '}';
           build = function (id) { return head + id + tail; };
         }
       } catch (e) {
@@ -997,6 +1021,39 @@
         return JSON.stringify({ type: 'presence', id: id, channel: name });
       }, function (f) {
         return { channel: f.channel, count: f.count, clients: f.clients || [] };
+      });
+    }
+
+    /**
+     * A channel's past over the socket (needs the subscribe grant): the newest opts.limit messages
+     * (default and maximum: the server's limits.maxHistoryRequest), or those after opts.since
+     * ({offset, epoch}), oldest first (opts.reverse: newest first). Resolves with {channel, epoch,
+     * offset, recovered, messages: [{offset, data, from, binary}]}; binary messages' data is an
+     * ArrayBuffer. An ephemeral channel answers no messages and no epoch or offset.
+     */
+    history(channel, opts) {
+      var name;
+      var frame;
+      try {
+        name = normalizeChannel(channel);
+        opts = opts || {};
+        frame = { type: 'history', channel: name };
+        if (opts.limit !== undefined) frame.limit = opts.limit;
+        if (opts.since) frame.since = { offset: opts.since.offset, epoch: opts.since.epoch };
+        if (opts.reverse) frame.reverse = true;
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this._request(function (id) {
+        frame.id = id;
+        return JSON.stringify(frame);
+      }, function (f) {
+        var messages = (f.messages || []).map(function (m) {
+          var out = { offset: m.offset, data: m.binary ? base64ToBuffer(m.data) : m.data, from: m.from };
+          if (m.binary) out.binary = true;
+          return out;
+        });
+        return { channel: f.channel, epoch: f.epoch, offset: f.offset, recovered: f.recovered, messages: messages };
       });
     }
 

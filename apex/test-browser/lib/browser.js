@@ -21,11 +21,13 @@ async function launch() {
 
 /**
  * A page in its own context (own cookies and sessionStorage: another "user"), collecting console
- * errors and uncaught exceptions so a test can assert there were none.
+ * errors and uncaught exceptions so a test can assert there were none. `prepare(page)` runs before
+ * the page loads (to watch its requests and socket frames from the start).
  */
-async function openPage(browser, url) {
+async function openPage(browser, url, prepare) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
+  if (prepare) prepare(page);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {

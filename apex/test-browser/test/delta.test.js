@@ -1,6 +1,6 @@
 'use strict';
-// Delta compression in headless Chromium: the demo dashboard on a gateway whose app sends deltas
-// (delta: fossil) gets the first push in full and every later one as a Fossil delta, and shows
+// Delta compression in headless Chromium: the demo dashboard, whose channel sends deltas in the demo
+// configuration (dashboard/**: delta: fossil), gets the first push in full and every later one as a Fossil delta, and shows
 // exactly the published data each time; the frames on the wire are a fraction of the full ones.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -12,8 +12,9 @@ let gw;
 let browser;
 
 before(async () => {
-  // no database: no demo jobs pushing to dashboard/orders in between
-  gw = await new Gateway({ name: 'delta', env: { PULSE_APP_100_DELTA: 'fossil', PULSE_DB_URL: '' } }).start();
+  // the demo configuration (conf/pulse.yaml) sends deltas on dashboard/**; no database, so no demo
+  // job pushes to dashboard/orders in between
+  gw = await new Gateway({ name: 'delta', env: { PULSE_DB_URL: '' } }).start();
   browser = await launch();
 });
 

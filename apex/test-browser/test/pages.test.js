@@ -65,6 +65,7 @@ test('the dashboard updates within a second of a publish; the pulse-message list
     const data = {
       rows: [{ status: 'NEW', orders: 4000 }, { status: 'PAID', orders: 200 }, { status: 'SHIPPED', orders: 40 }, { status: 'DELIVERED', orders: 2 }],
       at: new Date().toISOString(),
+      test: true, // not a job push
     };
     const publishedAt = Date.now();
     const offset = await gw.publish('dashboard/orders', data);
@@ -100,6 +101,45 @@ test('the dashboard updates within a second of a publish; the pulse-message list
   }
 });
 
+test('the dashboard shows the last push at once on load: a cache channel, no trigger, no history request', async () => {
+  const data = { rows: [{ status: 'NEW', orders: 7 }, { status: 'PAID', orders: 5 }], at: new Date().toISOString(), test: true };
+  const published = await gw.publish('dashboard/orders', data);
+  const received = [];
+  const sent = [];
+  const requests = [];
+  const dash = await openPage(browser, `${gw.base}/dashboard.html?user=lena`, (page) => {
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => received.push(String(f.payload)));
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+    });
+  });
+  try {
+    await dash.waitForFunction(() => (window.demoState.renders || []).length > 0, null, { timeout: 10000 });
+    const first = await dash.evaluate(() => window.demoState.renders[0]);
+    const frames = received.filter((t) => t.startsWith('{')).map((t) => JSON.parse(t));
+    const i = frames.findIndex((f) => f.type === 'subscribed' && f.channel === 'dashboard/orders');
+    assert.ok(i >= 0, 'subscribed to dashboard/orders');
+    const subscribed = frames[i];
+    assert.equal(subscribed.cache, true);
+    assert.ok(subscribed.offset >= published, `the channel is at ${subscribed.offset}, the test published ${published}`);
+    // the very next frame is the channel's last message, and it is what the page drew first
+    assert.deepEqual({ type: frames[i + 1].type, channel: frames[i + 1].channel, offset: frames[i + 1].offset },
+      { type: 'message', channel: 'dashboard/orders', offset: subscribed.offset });
+    assert.equal(first.offset, subscribed.offset);
+    if (subscribed.offset === published) { // no job push came in between
+      assert.equal(first.total, 12);
+      assert.equal(await dash.textContent('#P1_TOTAL_ORDERS'), '12');
+    }
+    const out = sent.filter((t) => t.startsWith('{')).map((t) => JSON.parse(t).type);
+    assert.ok(!out.includes('trigger') && !out.includes('history'), `frames sent: ${out}`);
+    assert.deepEqual(requests.filter((u) => /\/api\/v1\//.test(u)), [], 'no HTTP API request (no history reload)');
+    assert.deepEqual(unexpectedErrors(dash, [NO_DB]), []);
+  } finally {
+    await dash.context().close();
+  }
+});
+
 test('the dashboard shows the counts the demo-orders job pushes', async (t) => {
   // known only once the gateway runs (before), so decided here rather than in the test's options
   if (!names(jobs).includes('demo-orders') || !orders) {
@@ -109,9 +149,11 @@ test('the dashboard shows the counts the demo-orders job pushes', async (t) => {
   const dash = await openPage(browser, `${gw.base}/dashboard.html?user=dora`);
   try {
     await online(dash);
-    // a push from the job: rows with lower-case column names and an "at"
+    // a push from the job: rows with lower-case column names and an "at" (the last value on load may be
+    // another test's publish)
     await dash.waitForFunction(() => window.demoState.lastDashboard && window.demoState.lastDashboard.at
-      && window.demoState.pulseEvents.some((e) => e.data && e.data.rows && e.data.rows.length && 'orders' in e.data.rows[0]), null, { timeout: 7000 });
+      && window.demoState.pulseEvents.some((e) => e.data && !e.data.test && e.data.rows && e.data.rows.length && 'orders' in e.data.rows[0]),
+    null, { timeout: 7000 });
     const before = await dash.evaluate(() => window.demoState.lastDashboard);
     const r = await fetch(`${gw.base}/dev/orders`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"owner":"DORA"}' });
     assert.equal(r.status, 200);

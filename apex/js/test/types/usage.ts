@@ -16,12 +16,12 @@ client.on('resync', ({ channel, offset, reason }) => console.log(channel, offset
 
 const sub = client.subscribe<{ text: string }>('chat/room/7', (data, meta) => {
   const text: string = data.text;
-  const offset: number = meta.offset;
+  const offset: number | undefined = meta.offset;
   if (meta.binary) console.log('binary');
   console.log(text, offset, meta.from);
 }, {
   onRecovery: (info) => console.log(info.recovered),
-  onSubscribed: (reply) => console.log(reply.epoch),
+  onSubscribed: (reply) => console.log(reply.epoch, reply.cache === true),
 });
 sub.ready.then((r) => r && r.offset);
 sub.unsubscribe().then(() => undefined);
@@ -31,7 +31,10 @@ async function use(): Promise<void> {
   const bin = await client.publish('files/1', new Uint8Array([0, 255]));
   const p = await client.presence('chat/room/7');
   const ack = await client.trigger('order-stats');
-  console.log(offset, bin.offset, p.count, p.clients[0].user, ack.id);
+  const once = await client.publish('orders/7', { status: 'paid' }, { idempotencyKey: 'order-7-paid' });
+  const h = await client.history<{ text: string }>('chat/room/7', { limit: 20, since: { offset: 3, epoch: 'e' }, reverse: true });
+  const first: string | undefined = h.messages[0]?.data.text;
+  console.log(offset, bin.offset, once.offset, p.count, p.clients[0].user, ack.id, h.recovered, h.epoch, first);
   try {
     await client.publish('x', 1);
   } catch (e) {

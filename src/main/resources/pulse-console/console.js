@@ -324,10 +324,44 @@
         table.appendChild(body);
         div.appendChild(table);
       }
+      if (a.channelOptions) div.appendChild(channelOptions(a.channelOptions));
       return div;
     });
     var box = $('apps');
     box.replaceChildren.apply(box, blocks);
+  }
+
+  /** apps.<id>.channels: each pattern with its options (first match wins), then what other channels get. */
+  function channelOptions(o) {
+    var table = el('table', null, 'options');
+    var head = el('thead');
+    head.appendChild(row(['channel pattern (first match wins)', 'options']));
+    var body = el('tbody');
+    o.channels.forEach(function (c) {
+      var tr = row([c.pattern, optionText(c)]);
+      tr.dataset.pattern = c.pattern;
+      body.appendChild(tr);
+    });
+    var rest = row(['any other channel', optionText(o.defaults)]);
+    rest.dataset.pattern = '';
+    body.appendChild(rest);
+    table.appendChild(head);
+    table.appendChild(body);
+    return table;
+  }
+
+  function optionText(o) {
+    var parts = [];
+    if (o.cache) parts.push('cache (last value on subscribe)');
+    if (o.ephemeral) parts.push('ephemeral (no history)');
+    if (o.history) {
+      parts.push('history ' + (o.history.size != null ? o.history.size + ' messages' : 'default size')
+        + (o.history.ttlSeconds != null ? ' / ' + o.history.ttlSeconds + ' s' : ''));
+    }
+    if (o.presence != null) parts.push(o.presence ? 'presence' : 'no presence');
+    if (o.joinLeave != null) parts.push(o.joinLeave ? 'join/leave' : 'no join/leave');
+    if (o.delta === 'fossil') parts.push('deltas (fossil)');
+    return parts.join(', ');
   }
 
   function renderJobs(jobs) {

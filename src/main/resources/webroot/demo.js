@@ -38,7 +38,6 @@
   }
 
   var user = userName();
-  var token = null; // the latest token, also used for the HTTP API (history, presence)
 
   function $(id) { return document.getElementById(id); }
 
@@ -138,7 +137,7 @@
             if (!r.ok) throw new Error('/dev/token answered ' + r.status + ' (dev mode and localhost only)');
             return r.json();
           })
-          .then(function (j) { token = j.token; return j.token; });
+          .then(function (j) { return j.token; });
       },
     });
     client.on('open', function () { setStatus('open'); });
@@ -155,22 +154,6 @@
     if (who) who.textContent = user;
     window.demoClient = client;
     return client;
-  }
-
-  /** GET on the HTTP API with the page's token (JWTs with sub_ch grants may read history and presence). */
-  function api(path) {
-    return fetch('/api/v1/apps/' + APP + path, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
-      .then(function (r) {
-        return r.json().then(function (j) {
-          if (!r.ok) throw new Error((j.error && j.error.message) || 'HTTP ' + r.status);
-          return j;
-        });
-      });
-  }
-
-  /** The channel's recent messages (the page's "reload from the server"). */
-  function history(channel, limit) {
-    return api('/history?channel=' + encodeURIComponent(channel) + '&limit=' + (limit || 50));
   }
 
   /** The demo orders endpoints (/dev/orders) exist when the embedded database is on. */
@@ -207,8 +190,6 @@
     timeOf: timeOf,
     toast: toast,
     connect: connect,
-    api: api,
-    history: history,
     orders: orders,
   };
 })();

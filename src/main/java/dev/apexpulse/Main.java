@@ -18,11 +18,12 @@ import sun.misc.Signal;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /** Starts a node from conf/pulse.yaml, PULSE_CONF and the environment; drains it on SIGTERM. */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-  /** Exit status of a node that stopped itself (e.g. dropped by its cluster): restarting it helps. */
+  /** Exit status when a node that stopped itself (dropped by its cluster) could not be started again. */
   public static final int EXIT_FAILED = 75;
 
   private Main() {}
@@ -46,10 +47,10 @@ public final class Main {
     } finally {
       loader.close();
     }
-    Engines engines;
+    Supplier<Engines> engines;
     try {
       // validated even when off: a typo in cluster: fails now, not on the day it is switched on
-      engines = ClusterConfig.from(config).enabled() ? new ClusterEngines() : new StandaloneEngines();
+      engines = ClusterConfig.from(config).enabled() ? ClusterEngines::new : StandaloneEngines::new;
     } catch (ConfigException e) {
       System.err.println("apex-pulse: " + e.getMessage());
       System.exit(2);
@@ -57,7 +58,7 @@ public final class Main {
     }
     Node node;
     try {
-      node = Node.start(config, engines).await(120, TimeUnit.SECONDS);
+      node = Node.start(config, engines.get()).await(120, TimeUnit.SECONDS);
     } catch (ConfigException e) {
       System.err.println("apex-pulse: " + e.getMessage());
       System.exit(2);
@@ -67,14 +68,13 @@ public final class Main {
       System.exit(1);
       return;
     }
+    // a node that stopped itself (dropped by its cluster) is replaced in this process by a fresh one; an
+    // operator's drain (console) ends like SIGTERM: the process exits once the node stopped
+    NodeSupervisor nodes = new NodeSupervisor(config, engines, node, () -> new Thread(() -> System.exit(0), "pulse-exit").start());
     // SIGTERM (docker stop, Kubernetes) drains and exits 0, or 1 when the drain failed; other ways out
     // (SIGINT, System.exit) drain in the shutdown hook. Node.stop() runs once and every caller waits for it.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(node, config), "pulse-shutdown"));
-    onSigterm(() -> System.exit(drain(node, config) ? 0 : 1));
-    // an operator's drain (console) ends like SIGTERM: the process exits once the node stopped
-    node.afterDrain(() -> new Thread(() -> System.exit(0), "pulse-exit").start());
-    // a node that stopped itself exits, so that a supervisor (Kubernetes, systemd) starts a fresh one
-    node.failed().onSuccess(reason -> new Thread(() -> System.exit(EXIT_FAILED), "pulse-exit").start());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(nodes.current(), config), "pulse-shutdown"));
+    onSigterm(() -> System.exit(drain(nodes.current(), config) ? 0 : 1));
     LOG.info("apex-pulse node {} ready on {}:{} ({} mode, {}) in {} ms", config.nodeId(),
         config.http().host(), node.port(), config.mode().name().toLowerCase(), node.describe(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));

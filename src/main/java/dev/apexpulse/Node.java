@@ -11,9 +11,9 @@ import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.background.Background;
 import dev.apexpulse.channel.Bridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.Published;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
-import dev.apexpulse.core.Message;
 import dev.apexpulse.demo.DemoOrders;
 import dev.apexpulse.demo.DemoPage;
 import dev.apexpulse.engine.Engines;
@@ -80,10 +80,10 @@ public final class Node implements NodeControl, NodeHandle {
     this.engines = engines;
     this.history = engines.history(vertx, config);
     this.presence = engines.presence(vertx, config);
-    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, key -> config.app(key.app()).delta());
+    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, key -> config.channelOptions(key).delta());
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
-    this.publisher = new Publisher(config, history, bridge, metrics);
+    this.publisher = new Publisher(config, history, bridge, engines.idempotency(vertx, config, metrics), metrics);
     vertx.setPeriodic(HOUSEKEEPING_MILLIS, t -> engines.sweep(history, hub));
   }
 
@@ -185,7 +185,7 @@ public final class Node implements NodeControl, NodeHandle {
   }
 
   /** Publishes a JSON value to a channel of an app, as every source does (see {@link Publisher}). */
-  public Future<Message> publish(String app, String channel, Object data) {
+  public Future<Published> publish(String app, String channel, Object data) {
     return publisher.publish(app, channel, data, null);
   }
 

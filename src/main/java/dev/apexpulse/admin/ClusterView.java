@@ -123,7 +123,8 @@ final class ClusterView {
 
   /**
    * Every configured app with its connections and busiest channels (cluster-wide: subscribers and
-   * publish rates summed over the nodes), channels with the highest rate first, then by subscribers.
+   * publish rates summed over the nodes), channels with the highest rate first, then by subscribers, and
+   * its channel options (configuration: the same on every node).
    */
   JsonArray apps() {
     Map<String, Long> connections = new HashMap<>();
@@ -155,7 +156,9 @@ final class ClusterView {
           .put("subscribers", (long) e.getValue()[0]).put("rate", Math.round(e.getValue()[1] * 10) / 10.0)));
       out.add(new JsonObject().put("app", app.id()).put("name", app.name())
           .put("connections", connections.getOrDefault(app.id(), 0L))
-          .put("channelsInUse", mine.size()).put("rate", Math.round(rate * 10) / 10.0).put("channels", top));
+          .put("channelsInUse", mine.size()).put("rate", Math.round(rate * 10) / 10.0).put("channels", top)
+          .put("channelOptions", new JsonObject().put("channels", app.channels().configured())
+              .put("defaults", app.channels().defaults().toJson())));
     }
     return out;
   }

@@ -5,18 +5,20 @@ import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
 import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.background.Background;
+import dev.apexpulse.channel.IdempotencyKey;
+import dev.apexpulse.channel.Published;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.ErrorCode;
-import dev.apexpulse.core.Message;
 import dev.apexpulse.core.PulseException;
 import dev.apexpulse.core.TokenBucket;
 import dev.apexpulse.history.History;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.Presence;
+import dev.apexpulse.protocol.MessageJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -31,7 +33,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,7 @@ public final class HttpApi {
     api.route().handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes()));
     api.post("/apps/:app/publish").handler(this::publish);
     api.get("/apps/:app/channels").handler(this::channels);
+    api.get("/apps/:app/channels/options").handler(this::channelOptions);
     api.get("/apps/:app/presence").handler(this::presence);
     api.get("/apps/:app/history").handler(this::history);
     api.get("/jobs").handler(this::jobs);
@@ -157,6 +159,7 @@ public final class HttpApi {
     // validate everything first: a batch is published whole or refused whole
     List<ChannelKey> keys = new ArrayList<>();
     List<String> payloads = new ArrayList<>();
+    List<String> idempotencyKeys = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       JsonObject item = items.get(i);
       String where = items.size() > 1 ? "messages[" + i + "]: " : "";
@@ -175,6 +178,7 @@ public final class HttpApi {
       String data = Json.encode(item.getValue("data"));
       try {
         publisher.checkSize(data);
+        idempotencyKeys.add(IdempotencyKey.client(item.getValue("idempotencyKey")));
       } catch (PulseException e) {
         throw new PulseException(e.code(), where + e.getMessage());
       }
@@ -186,9 +190,10 @@ public final class HttpApi {
     for (int i = 0; i < keys.size(); i++) {
       ChannelKey key = keys.get(i);
       String data = payloads.get(i);
-      chain = chain.compose(v -> publisher.publishJson(app, key.channel(), data, who.user()))
-          .map(m -> {
-            results.add(result(m));
+      String idempotencyKey = idempotencyKeys.get(i);
+      chain = chain.compose(v -> publisher.publishJson(app, key.channel(), data, who.user(), idempotencyKey))
+          .map(p -> {
+            results.add(result(p));
             return null;
           });
     }
@@ -212,8 +217,9 @@ public final class HttpApi {
     Buffer body = ctx.body().buffer();
     byte[] bytes = body == null ? new byte[0] : body.getBytes();
     publisher.checkSize(bytes);
-    publisher.publishBinary(app, key.channel(), bytes, who.user())
-        .onSuccess(m -> ApiError.json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(m)))))
+    String idempotencyKey = IdempotencyKey.client(ctx.request().getParam("idempotencyKey"));
+    publisher.publishBinary(app, key.channel(), bytes, who.user(), idempotencyKey)
+        .onSuccess(p -> ApiError.json(ctx, 200, new JsonObject().put("results", new JsonArray().add(result(p)))))
         .onFailure(ctx::fail);
   }
 
@@ -245,8 +251,10 @@ public final class HttpApi {
         .onFailure(ctx::fail);
   }
 
-  private static JsonObject result(Message m) {
-    return new JsonObject().put("channel", m.key().channel()).put("offset", m.offset());
+  /** One publish's result: no offset on an ephemeral channel. */
+  private static JsonObject result(Published p) {
+    JsonObject o = new JsonObject().put("channel", p.key().channel());
+    return p.stored() ? o.put("offset", p.offset()) : o;
   }
 
   private void channels(RoutingContext ctx) {
@@ -263,6 +271,9 @@ public final class HttpApi {
 
   private void presence(RoutingContext ctx) {
     ChannelKey key = readableChannel(ctx);
+    if (!config.channelOptions(key).presence()) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "presence is off for " + key.channel() + " (its channel options)");
+    }
     presence.clients(key).onSuccess(clients -> {
       JsonArray list = new JsonArray();
       var seen = new HashSet<String>();
@@ -286,34 +297,34 @@ public final class HttpApi {
     int max = config.limits().maxHistoryRequest();
     int limit = intParam(ctx, "limit", max, 1, max);
     String since = ctx.request().getParam("since");
-    Future<Replay> replay;
-    if (since == null) {
-      replay = history.recent(key, limit);
-    } else {
-      long offset = longParam(since, "since");
-      String epoch = ctx.request().getParam("epoch");
-      if (epoch == null) {
-        throw new PulseException(ErrorCode.BAD_REQUEST, "since needs epoch");
-      }
-      replay = history.since(key, offset, epoch, limit);
+    long offset = since == null ? -1 : longParam(since, "since");
+    String epoch = ctx.request().getParam("epoch");
+    if (since != null && epoch == null) {
+      throw new PulseException(ErrorCode.BAD_REQUEST, "since needs epoch");
     }
+    if (config.channelOptions(key).ephemeral()) {
+      // nothing is stored: no messages, no position; nothing after since can be served
+      ApiError.json(ctx, 200, new JsonObject().put("channel", key.channel()).put("recovered", since == null)
+          .put("messages", new JsonArray()));
+      return;
+    }
+    Future<Replay> replay = since == null ? history.recent(key, limit) : history.since(key, offset, epoch, limit);
     replay.onSuccess(r -> {
       JsonArray messages = new JsonArray();
-      for (Message m : r.messages()) {
-        JsonObject o = new JsonObject().put("offset", m.offset());
-        if (m.binary()) {
-          o.put("binary", true).put("data", Base64.getEncoder().encodeToString(m.bytes()));
-        } else {
-          o.put("data", Json.decodeValue(m.data()));
-        }
-        if (m.from() != null) {
-          o.put("from", m.from());
-        }
-        messages.add(o);
-      }
+      r.messages().forEach(m -> messages.add(MessageJson.historyEntry(m)));
       ApiError.json(ctx, 200, new JsonObject().put("channel", key.channel()).put("epoch", r.position().epoch())
           .put("offset", r.position().offset()).put("recovered", r.recovered()).put("messages", messages));
     }).onFailure(ctx::fail);
+  }
+
+  /** GET /api/v1/apps/{app}/channels/options: the app's channel options as configured, and the defaults. */
+  private void channelOptions(RoutingContext ctx) {
+    if (ctx.get("jwt") != null) {
+      throw new PulseException(ErrorCode.FORBIDDEN, "channel options need the app's API key");
+    }
+    AppConfig app = config.app(ctx.pathParam("app"));
+    ApiError.json(ctx, 200, new JsonObject().put("app", app.id()).put("channels", app.channels().configured())
+        .put("defaults", app.channels().defaults().toJson()));
   }
 
   private ChannelKey readableChannel(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package dev.apexpulse.auth;
 
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.core.ChannelPattern;
 
 import java.util.ArrayList;
 import java.util.List;

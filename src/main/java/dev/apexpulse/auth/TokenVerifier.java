@@ -1,6 +1,7 @@
 package dev.apexpulse.auth;
 
 import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.core.ChannelPattern;
 import dev.apexpulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

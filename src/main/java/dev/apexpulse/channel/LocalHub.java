@@ -127,11 +127,6 @@ public final class LocalHub {
     return e == null ? null : e.delivered();
   }
 
-  /** Whether subscribers of the channel may ask for deltas. */
-  public boolean deltaChannel(ChannelKey key) {
-    return deltaChannels.test(key);
-  }
-
   public boolean inUse(ChannelKey key) {
     return channels.containsKey(key);
   }
@@ -145,10 +140,15 @@ public final class LocalHub {
     channels.forEach((k, e) -> action.accept(k, e.total()));
   }
 
-  /** A sequenced message for local subscribers, from any thread. */
+  /** A message for local subscribers, from any thread: sequenced, or at once when ephemeral (no offset). */
   public void deliver(Message m) {
     Entry e = channels.get(m.key());
-    if (e != null) {
+    if (e == null) {
+      return;
+    }
+    if (m.ephemeral()) {
+      e.dispatch(m);
+    } else {
       e.feed(m);
     }
   }

@@ -12,35 +12,48 @@ import io.vertx.core.Future;
 import io.vertx.core.json.Json;
 
 /**
- * The one way in for every publish (client frame, HTTP API, event bus, outbox, jobs): validate,
- * store in history (which assigns the offset), then hand to the bridge for delivery everywhere.
+ * The one way in for every publish (client frame, HTTP API, event bus, outbox, jobs): validate, store
+ * in history (which assigns the offset), then hand to the bridge for delivery everywhere. A message of
+ * an ephemeral channel skips history: it goes to the bridge without an offset. A publish with an
+ * idempotency key runs once per key and channel within the window ({@link Idempotency}).
  */
 public final class Publisher {
   private final PulseConfig config;
   private final History history;
   private final Bridge bridge;
+  private final Idempotency idempotency;
   private final PulseMetrics metrics;
 
-  public Publisher(PulseConfig config, History history, Bridge bridge, PulseMetrics metrics) {
+  public Publisher(PulseConfig config, History history, Bridge bridge, Idempotency idempotency, PulseMetrics metrics) {
     this.config = config;
     this.history = history;
     this.bridge = bridge;
+    this.idempotency = idempotency;
     this.metrics = metrics;
   }
 
   /** Publishes a JSON value (anything {@link Json#encode} accepts, or null). */
-  public Future<Message> publish(String app, Object channel, Object data, String from) {
+  public Future<Published> publish(String app, Object channel, Object data, String from) {
+    return publish(app, channel, data, from, null);
+  }
+
+  /** Publishes a JSON value once per {@link IdempotencyKey} (null: no key). */
+  public Future<Published> publish(String app, Object channel, Object data, String from, String idempotencyKey) {
     String json;
     try {
       json = Json.encode(data);
     } catch (RuntimeException e) {
       return Future.failedFuture(new PulseException(ErrorCode.BAD_REQUEST, "data is not JSON"));
     }
-    return publishJson(app, channel, json, from);
+    return publishJson(app, channel, json, from, idempotencyKey);
   }
 
-  /** Publishes data that is already JSON text (trusted to be valid: it came from a JSON parser). */
-  public Future<Message> publishJson(String app, Object channel, String json, String from) {
+  /**
+   * Publishes data that is already JSON text (trusted to be valid: it came from a JSON parser).
+   *
+   * @param idempotencyKey an {@link IdempotencyKey}, or null
+   */
+  public Future<Published> publishJson(String app, Object channel, String json, String from, String idempotencyKey) {
     ChannelKey key;
     try {
       key = key(app, channel);
@@ -52,11 +65,11 @@ public final class Publisher {
     } catch (PulseException e) {
       return Future.failedFuture(e);
     }
-    return store(key, json, null, from);
+    return store(key, json, null, from, idempotencyKey);
   }
 
   /** Publishes a binary message: the bytes are delivered as they are, in a binary frame. */
-  public Future<Message> publishBinary(String app, Object channel, byte[] bytes, String from) {
+  public Future<Published> publishBinary(String app, Object channel, byte[] bytes, String from, String idempotencyKey) {
     ChannelKey key;
     try {
       key = key(app, channel);
@@ -64,15 +77,25 @@ public final class Publisher {
     } catch (PulseException e) {
       return Future.failedFuture(e);
     }
-    return store(key, null, bytes, from);
+    return store(key, null, bytes, from, idempotencyKey);
   }
 
-  private Future<Message> store(ChannelKey key, String json, byte[] bytes, String from) {
-    return history.append(key, json, bytes, from)
+  private Future<Published> store(ChannelKey key, String json, byte[] bytes, String from, String idempotencyKey) {
+    return idempotencyKey == null ? send(key, json, bytes, from, null)
+        : idempotency.once(key, idempotencyKey, () -> send(key, json, bytes, from, idempotencyKey));
+  }
+
+  private Future<Published> send(ChannelKey key, String json, byte[] bytes, String from, String tag) {
+    if (config.channelOptions(key).ephemeral()) {
+      Message m = Message.of(key, Message.NO_OFFSET, "", json, bytes, from, System.currentTimeMillis());
+      metrics.published(key);
+      return bridge.publish(m).map(Published.of(m));
+    }
+    return history.append(key, json, bytes, from, tag)
         .recover(e -> Future.failedFuture(new PulseException(ErrorCode.UNAVAILABLE, "history unavailable")))
         .compose(m -> {
           metrics.published(key);
-          return bridge.publish(m).map(m);
+          return bridge.publish(m).map(Published.of(m));
         });
   }
 

@@ -1,9 +1,9 @@
 package dev.apexpulse.cluster;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.channel.Publisher;
-import dev.apexpulse.config.AppConfig;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
@@ -29,9 +29,14 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * A cluster member: Vert.x clustered with the Hazelcast cluster manager, history in Hazelcast
@@ -48,7 +53,10 @@ public class ClusterEngines implements Engines {
   private HazelcastClusterManager manager;
   private Vertx vertx;
   private WorkerExecutor workers;
+  private ChannelDirectory directory;
   private HazelcastHistory history;
+  private long sweepTimer = -1;
+  private LocalHub hub;
   private HazelcastPresence presence;
   private EventBusBridge bridge;
   private UUID membership;
@@ -99,7 +107,13 @@ public class ClusterEngines implements Engines {
 
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    history = new HazelcastHistory(vertx, hazelcast(), workers, config.history().size());
+    BooleanSupplier quorum = () -> true;
+    if (cluster.minSize() > 1) {
+      quorum = hazelcast().getSplitBrainProtectionService().getSplitBrainProtection(HazelcastSetup.QUORUM)::hasMinimumSize;
+    }
+    Function<String, ChannelDirectory.Layout> layouts = HazelcastHistory.layouts(Engines.retention(config), HazelcastSetup.global(config));
+    directory = new ChannelDirectory(hazelcast(), config.history().ttlSeconds(), layouts);
+    history = new HazelcastHistory(vertx, directory, workers, layouts, quorum);
     return history;
   }
 
@@ -110,7 +124,15 @@ public class ClusterEngines implements Engines {
   }
 
   @Override
+  public Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    HazelcastIdempotency keys = new HazelcastIdempotency(vertx, hazelcast(), workers, history, metrics);
+    metrics.idempotencyKeys(keys::ownedKeys);
+    return keys;
+  }
+
+  @Override
   public Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub) {
+    this.hub = hub;
     bridge = new EventBusBridge(vertx, hub, history, config.limits().maxHistoryRequest());
     return bridge;
   }
@@ -136,9 +158,12 @@ public class ClusterEngines implements Engines {
       @Override
       public void memberRemoved(MembershipEvent e) {
         bridge.recheck();
+        checkQuorum(node, config.nodeId());
       }
     });
+    checkQuorum(node, config.nodeId());
     startPauseGuard(node, config.nodeId());
+    startSweeping();
     return publishService.register(vertx);
   }
 
@@ -148,8 +173,8 @@ public class ClusterEngines implements Engines {
    * with its own fresh history rings and locks (a second outbox poller and job runner), and its clients
    * would silently stop receiving what the rest of the cluster publishes. It notices the gap in its own
    * clock and stops itself (sockets closed with 1012: clients reconnect to the cluster and recover with
-   * {@code since}); Main then exits with {@link dev.apexpulse.Main#EXIT_FAILED} so it is restarted and
-   * joins afresh. A thread of its own, so a blocked event loop is not mistaken for a frozen process.
+   * {@code since}); Main then starts a fresh node in this process, which joins afresh. A thread of its
+   * own, so a blocked event loop is not mistaken for a frozen process.
    */
   private void startPauseGuard(NodeControl node, String nodeId) {
     long limitSeconds = failureDetectionSeconds();
@@ -168,7 +193,7 @@ public class ClusterEngines implements Engines {
         if (gap > limit) {
           node.fail(String.format("node %s was frozen for %.1f s, longer than the cluster's failure detection (%d s,"
                   + " hazelcast.max.no.heartbeat.seconds): the cluster has dropped it; stopping so that its clients"
-                  + " reconnect to the cluster (restart it to rejoin)", nodeId, gap / 1e9, limitSeconds));
+                  + " reconnect to the cluster then rejoining it", nodeId, gap / 1e9, limitSeconds));
           return;
         }
       }
@@ -177,17 +202,60 @@ public class ClusterEngines implements Engines {
     pauseGuard.start();
   }
 
+  /**
+   * Every {@link ChannelDirectory#sweepMillis()}: keeps the channels with subscribers here and forgets
+   * idle ones (see {@link ChannelDirectory}); one sweep at a time, on a worker thread.
+   */
+  private void startSweeping() {
+    AtomicBoolean busy = new AtomicBoolean();
+    sweepTimer = vertx.setPeriodic(directory.sweepMillis(), t -> {
+      if (!busy.compareAndSet(false, true)) {
+        return;
+      }
+      Set<String> inUse = new HashSet<>();
+      hub.forEachChannel((key, subscribers) -> inUse.add(HazelcastHistory.id(key)));
+      workers.executeBlocking(() -> {
+        directory.sweep(inUse);
+        return null;
+      }, false).onComplete(ar -> {
+        busy.set(false);
+        if (ar.failed()) {
+          LOG.warn("channel sweep failed: {}", ar.cause().toString());
+        }
+      });
+    });
+  }
+
   /** {@code hazelcast.max.no.heartbeat.seconds} as configured (file or system property), else Hazelcast's 60. */
   long failureDetectionSeconds() {
-    String name = "hazelcast.max.no.heartbeat.seconds";
-    String v = hazelcast().getConfig().getProperty(name);
-    if (v == null) {
-      v = System.getProperty(name);
+    return Math.max(1, HazelcastSetup.property(hazelcast().getConfig(), HazelcastSetup.MAX_NO_HEARTBEAT, 60));
+  }
+
+  /**
+   * Split-brain protection ({@code cluster.minSize}): a node that sees fewer gateway members than that
+   * has been cut off from the majority. Serving on would split its clients from the rest of the cluster
+   * (and run a second outbox poller and job runner), so it stops as the pause guard does: not ready,
+   * sockets closed with 1012 (clients reconnect to the majority and recover with {@code since}), no
+   * background work. Main then starts a fresh node in this process, whose Hazelcast member waits for
+   * {@code minSize} members before it completes: it comes back once the partition heals and takes the
+   * majority's state, having kept nothing of its own. (Rejoining in place is unsafe: Hazelcast gives a
+   * merged member a new id, which Vert.x's cluster manager does not follow.)
+   */
+  private void checkQuorum(NodeControl node, String nodeId) {
+    int members = dataMembers();
+    if (members < cluster.minSize()) {
+      node.fail(String.format("node %s sees %d of the %d members it needs (cluster.minSize): cut off from the"
+          + " majority; stopping so that its clients reconnect to the majority, then rejoining it",
+          nodeId, members, cluster.minSize()));
     }
+  }
+
+  /** Members holding data: gateway nodes, not lite members such as services on the event bus. */
+  private int dataMembers() {
     try {
-      return v == null ? 60 : Math.max(1, Long.parseLong(v.trim()));
-    } catch (NumberFormatException e) {
-      return 60;
+      return (int) hazelcast().getCluster().getMembers().stream().filter(m -> !m.isLiteMember()).count();
+    } catch (RuntimeException e) {
+      return 0;
     }
   }
 
@@ -195,6 +263,9 @@ public class ClusterEngines implements Engines {
   public Future<Void> stopping() {
     if (pauseGuard != null) {
       pauseGuard.interrupt();
+    }
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
     }
     if (membership != null) {
       hazelcast().getCluster().removeMembershipListener(membership);
@@ -252,8 +323,7 @@ public class ClusterEngines implements Engines {
   }
 
   private void announceLeave(PulseConfig config, ChannelKey key, ClientInfo client) {
-    AppConfig app = config.app(key.app());
-    if (app != null && app.presenceEvents()) {
+    if (config.app(key.app()) != null && config.channelOptions(key).joinLeave()) {
       JsonObject frame = new JsonObject().put("type", "leave").put("channel", key.channel()).put("user", client.user());
       if (client.name() != null) {
         frame.put("name", client.name());

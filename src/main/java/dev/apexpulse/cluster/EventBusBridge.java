@@ -5,7 +5,6 @@ import dev.apexpulse.channel.LocalHub;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.history.History;
-import dev.apexpulse.history.Position;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -35,29 +34,35 @@ import java.util.concurrent.ConcurrentHashMap;
  * connection to a dying member, subscriptions being re-read), and a missed message is only noticed
  * when a later one arrives: the last ones of a burst would never be. So after every membership change
  * each channel compares what its sequencer delivered with history a few times ({@link #RECHECK_MILLIS}).
+ * Both kinds of reads are paced ({@link CatchUp}: {@value #CATCH_UP_IN_FLIGHT} at once, at most
+ * {@value #CATCH_UP_PER_SECOND} a second), so a rolling update of nodes with many channels is no burst of reads.
  */
 public final class EventBusBridge implements Bridge {
   private static final Logger LOG = LoggerFactory.getLogger(EventBusBridge.class);
   public static final String ADDRESS_PREFIX = "pulse.ch.";
   static final long[] CATCH_UP_MILLIS = {500, 2000};
   static final long[] RECHECK_MILLIS = {500, 2000, 5000};
+  static final int CATCH_UP_IN_FLIGHT = 4;
+  static final int CATCH_UP_PER_SECOND = 1000;
   private static final byte MESSAGE = 1;
   private static final byte EVENT = 2;
   private static final byte BINARY_MESSAGE = 3;
 
-  private final Vertx vertx;
   private final EventBus eventBus;
   private final LocalHub hub;
   private final History history;
-  private final int replayLimit;
   private final ConcurrentHashMap<ChannelKey, MessageConsumer<Buffer>> consumers = new ConcurrentHashMap<>();
+  private final CatchUp catchUp;
 
   public EventBusBridge(Vertx vertx, LocalHub hub, History history, int replayLimit) {
-    this.vertx = vertx;
+    this(vertx, hub, history, replayLimit, CATCH_UP_IN_FLIGHT, CATCH_UP_PER_SECOND);
+  }
+
+  EventBusBridge(Vertx vertx, LocalHub hub, History history, int replayLimit, int catchUpInFlight, int catchUpPerSecond) {
     this.eventBus = vertx.eventBus();
     this.hub = hub;
     this.history = history;
-    this.replayLimit = replayLimit;
+    this.catchUp = new CatchUp(vertx, hub, history, replayLimit, consumers::containsKey, catchUpInFlight, catchUpPerSecond);
   }
 
   public static String address(ChannelKey key) {
@@ -78,13 +83,14 @@ public final class EventBusBridge implements Bridge {
       previous.unregister();
     }
     Future<Void> registered = consumer.completion();
-    registered.onSuccess(v -> history.position(key).onSuccess(p -> catchUp(key, consumer, CATCH_UP_MILLIS, 0, p)));
+    registered.onSuccess(v -> history.position(key).onSuccess(p -> catchUp.schedule(List.of(key), p, CATCH_UP_MILLIS)));
     return registered;
   }
 
   @Override
   public void close(ChannelKey key) {
     MessageConsumer<Buffer> consumer = consumers.remove(key);
+    catchUp.forget(key);
     if (consumer != null) {
       consumer.unregister().onFailure(e -> LOG.debug("unregistering {} failed: {}", key, e.toString()));
     }
@@ -116,30 +122,17 @@ public final class EventBusBridge implements Bridge {
 
   /** After a membership change: every channel here catches up with history, from what it delivered. */
   public void recheck() {
-    consumers.forEach((key, consumer) -> catchUp(key, consumer, RECHECK_MILLIS, 0, null));
+    catchUp.schedule(consumers.keySet(), null, RECHECK_MILLIS);
   }
 
-  /**
-   * Re-reads the ring after each delay and feeds what is there to the hub, which drops what it already
-   * delivered: from what the channel's sequencer delivered, or {@code from} before its first baseline.
-   */
-  private void catchUp(ChannelKey key, MessageConsumer<Buffer> consumer, long[] delays, int round, Position from) {
-    if (round >= delays.length) {
-      return;
-    }
-    vertx.setTimer(delays[round], t -> {
-      Position delivered = hub.delivered(key);
-      Position since = delivered != null ? delivered : from;
-      if (consumers.get(key) != consumer || since == null) {
-        return;
-      }
-      history.since(key, since.offset(), since.epoch(), replayLimit).onComplete(ar -> {
-        if (ar.succeeded() && ar.result().recovered() && consumers.get(key) == consumer) {
-          ar.result().messages().forEach(hub::deliver);
-        }
-        catchUp(key, consumer, delays, round + 1, from);
-      });
-    });
+  /** Catch-up reads started on this node. */
+  long catchUpReads() {
+    return catchUp.reads();
+  }
+
+  /** No catch-up read due or under way. */
+  boolean catchUpIdle() {
+    return catchUp.idle();
   }
 
   private void receive(ChannelKey key, Buffer body) {

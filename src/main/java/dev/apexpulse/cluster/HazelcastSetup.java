@@ -1,17 +1,25 @@
 package dev.apexpulse.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.PartitioningStrategyConfig;
 import com.hazelcast.config.RingbufferConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.config.YamlConfigBuilder;
 import com.hazelcast.partition.strategy.StringPartitioningStrategy;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ChannelRules;
 import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.ConfigException;
 import dev.apexpulse.config.PulseConfig;
+import dev.apexpulse.history.Retention;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -19,8 +27,12 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,14 +47,52 @@ public final class HazelcastSetup {
   /** Ringbuffer name pattern of channel histories; capacity and TTL come from {@code history:}. */
   public static final String RING_PATTERN = "pulse.h.*";
   public static final String RING_PREFIX = "pulse.h.";
+  /** The ring name prefix of a retention other than {@code history:}'s: "pulse.h&lt;size&gt;t&lt;ttl&gt;.", which pulse.h.* does not match. */
+  private static final String RETENTION_PREFIX = "pulse.h%dt%d.";
   public static final String EPOCHS = "pulse.epochs";
+  /** Generation of each empty-epoch slot (see ChannelDirectory). */
+  public static final String GENERATIONS = "pulse.generations";
   public static final String PRESENCE = "pulse.presence";
+  /** Idempotency keys ({@link HazelcastIdempotency}): TTL and size from {@code idempotency:}. */
+  public static final String IDEMPOTENCY = "pulse.idem";
   /** Member attribute naming the pulse node, so services that join the cluster are told apart. */
   public static final String NODE_ATTRIBUTE = "pulse.node";
+  /** The split-brain protection of the history rings and epochs (cluster.minSize above 1). */
+  public static final String QUORUM = "pulse-quorum";
+  static final String HEARTBEAT = "hazelcast.heartbeat.interval.seconds";
+  static final String MAX_NO_HEARTBEAT = "hazelcast.max.no.heartbeat.seconds";
+  static final String BACKUP_TIMEOUT = "hazelcast.operation.backup.timeout.millis";
+  static final String INITIAL_MIN_SIZE = "hazelcast.initial.min.cluster.size";
 
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]+)}");
 
   private HazelcastSetup() {}
+
+  /**
+   * The ring name prefix of channels with this retention. Hazelcast configures rings by name pattern, so
+   * each retention has a pattern of its own; the global one keeps {@value #RING_PREFIX}, the names
+   * rings always had.
+   */
+  static String ringPrefix(Retention r, Retention global) {
+    return r.equals(global) ? RING_PREFIX : String.format(RETENTION_PREFIX, r.size(), r.ttlSeconds());
+  }
+
+  static Retention global(PulseConfig pulse) {
+    return new Retention(pulse.history().size(), pulse.history().ttlSeconds());
+  }
+
+  /** Every retention the channel options of the configured apps give (ephemeral channels have none). */
+  private static Set<Retention> retentions(PulseConfig pulse) {
+    Set<Retention> out = new LinkedHashSet<>();
+    for (AppConfig app : pulse.apps().values()) {
+      for (ChannelRules.Rule rule : app.channels().rules()) {
+        if (!rule.options().ephemeral()) {
+          out.add(new Retention(rule.options().historySize(), rule.options().historyTtlSeconds()));
+        }
+      }
+    }
+    return out;
+  }
 
   public static Config build(ClusterConfig cluster, PulseConfig pulse, Map<String, String> env) {
     Config cfg = load(cluster.hazelcastConfig(), env);
@@ -119,6 +169,7 @@ public final class HazelcastSetup {
       join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
     }
     cfg.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, pulse.nodeId());
+    cfg.getMemberAttributeConfig().setAttribute(ChannelDirectory.PROTOCOL_ATTRIBUTE, ChannelDirectory.PROTOCOL);
 
     // what vertx-hazelcast's default-cluster.xml declares: its maps must keep a backup
     if (!cfg.getMultiMapConfigs().containsKey("__vertx.subs")) {
@@ -141,9 +192,19 @@ public final class HazelcastSetup {
     if (ring.getBackupCount() + ring.getAsyncBackupCount() < 1) {
       ring.setBackupCount(1);
     }
-    MapConfig epochs = cfg.getMapConfigs().get(EPOCHS);
-    if (epochs == null) {
-      cfg.addMapConfig(new MapConfig(EPOCHS).setBackupCount(1));
+    // channel options with a history of their own: one pattern per distinct retention, backups as above
+    Retention global = global(pulse);
+    for (Retention r : retentions(pulse)) {
+      String prefix = ringPrefix(r, global);
+      if (!prefix.equals(RING_PREFIX) && !cfg.getRingbufferConfigs().containsKey(prefix + "*")) {
+        cfg.addRingBufferConfig(new RingbufferConfig(ring).setName(prefix + "*")
+            .setCapacity(r.size()).setTimeToLiveSeconds(r.ttlSeconds()));
+      }
+    }
+    for (String name : new String[] {EPOCHS, GENERATIONS}) {
+      if (!cfg.getMapConfigs().containsKey(name)) {
+        cfg.addMapConfig(new MapConfig(name).setBackupCount(1));
+      }
     }
     // presence: the entries of one channel share a partition (key "<who>@<channel id>"), so a
     // channel's presence is a query of one partition
@@ -153,5 +214,72 @@ public final class HazelcastSetup {
       cfg.addMapConfig(presence);
     }
     presence.setPartitioningStrategyConfig(new PartitioningStrategyConfig(StringPartitioningStrategy.class.getName()));
+    // idempotency keys: the window as TTL, about maxKeys per member (least recently used evicted first;
+    // Hazelcast bounds each partition to its share, which is why keys spread over all partitions)
+    MapConfig idempotency = cfg.getMapConfigs().get(IDEMPOTENCY);
+    if (idempotency == null) {
+      idempotency = new MapConfig(IDEMPOTENCY).setBackupCount(1);
+      cfg.addMapConfig(idempotency);
+    }
+    idempotency.setTimeToLiveSeconds(pulse.idempotency().windowSeconds())
+        .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.LRU)
+            .setMaxSizePolicy(MaxSizePolicy.PER_NODE).setSize(pulse.idempotency().maxKeys()));
+    if (cluster.minSize() > 1) {
+      List<RingbufferConfig> rings = new ArrayList<>();
+      cfg.getRingbufferConfigs().forEach((name, r) -> {
+        if (name.startsWith("pulse.h")) {
+          rings.add(r);
+        }
+      });
+      protect(cfg, cluster.minSize(), rings, cfg.getMapConfig(EPOCHS), cfg.getMapConfig(GENERATIONS));
+    }
+  }
+
+  /**
+   * Split-brain protection for what decides offsets, the rings (of every retention) and the epochs: a member that has heard
+   * from fewer than {@code minSize} data members (itself included) within the tolerance refuses to read
+   * or write them, and {@link HazelcastHistory} checks the same after every append, so a publish made
+   * in a minority is never acknowledged. Hazelcast completes a write whose backup never answered once
+   * the backup timeout is over, without an error; the tolerance is therefore shorter than that timeout
+   * by a heartbeat and a second, and a write stranded in a minority is refused by the check after it.
+   *
+   * <p>A (re)starting member waits for {@code minSize} members before it completes its start, so a node
+   * cut off from the majority never serves from a cluster of its own.
+   */
+  static void protect(Config cfg, int minSize, List<RingbufferConfig> rings, MapConfig... maps) {
+    long heartbeat = property(cfg, HEARTBEAT, 5) * 1000;
+    long maxNoHeartbeat = property(cfg, MAX_NO_HEARTBEAT, 60) * 1000;
+    long backupTimeout = property(cfg, BACKUP_TIMEOUT, 5000);
+    long tolerance = backupTimeout - heartbeat - 1000;
+    if (tolerance < 2 * heartbeat || tolerance > maxNoHeartbeat) {
+      throw new ConfigException("cluster.minSize", String.format("split-brain protection needs %s between 3 heartbeats"
+              + " + 1 s (%d ms) and %s + heartbeat + 1 s (%d ms) in the Hazelcast file; it is %d ms", BACKUP_TIMEOUT,
+          3 * heartbeat + 1000, MAX_NO_HEARTBEAT, maxNoHeartbeat + heartbeat + 1000, backupTimeout));
+    }
+    cfg.addSplitBrainProtectionConfig(SplitBrainProtectionConfig
+        .newRecentlyActiveSplitBrainProtectionConfigBuilder(QUORUM, minSize, (int) tolerance).build()
+        .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+    for (RingbufferConfig ring : rings) {
+      ring.setSplitBrainProtectionName(QUORUM);
+    }
+    for (MapConfig map : maps) {
+      map.setSplitBrainProtectionName(QUORUM);
+    }
+    if (cfg.getProperty(INITIAL_MIN_SIZE) == null) {
+      cfg.setProperty(INITIAL_MIN_SIZE, Integer.toString(minSize));
+    }
+  }
+
+  /** A numeric Hazelcast property: the file's, else a system property, else Hazelcast's default. */
+  static long property(Config cfg, String name, long fallback) {
+    String v = cfg.getProperty(name);
+    if (v == null) {
+      v = System.getProperty(name);
+    }
+    try {
+      return v == null ? fallback : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
   }
 }

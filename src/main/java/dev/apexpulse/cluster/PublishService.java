@@ -1,5 +1,7 @@
 package dev.apexpulse.cluster;
 
+import dev.apexpulse.channel.IdempotencyKey;
+import dev.apexpulse.channel.Published;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.core.ErrorCode;
 import dev.apexpulse.core.PulseException;
@@ -15,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code pulse.publish}: other services in the cluster publish with request/reply.
- * Request {@code {"app":"100","channel":"…","data":…}} (a JsonObject, or its JSON text as a String or
- * Buffer); reply {@code {"offset":42,"channel":"…","epoch":"…"}}, or a failure whose code is the HTTP
+ * Request {@code {"app":"100","channel":"…","data":…}}, optionally with an {@code idempotencyKey} (a
+ * JsonObject, or its JSON text as a String or Buffer); reply {@code {"offset":42,"channel":"…","epoch":"…"}}
+ * (only the channel on an ephemeral channel), or a failure whose code is the HTTP
  * status and whose message starts with the protocol error code: {@code "not_found: unknown app 7"}.
  * Every node registers it: requests are spread over the nodes, all going through the one Publisher.
  */
@@ -56,10 +59,18 @@ public final class PublishService {
       fail(request, new PulseException(ErrorCode.BAD_REQUEST, "data is missing"));
       return;
     }
-    publisher.publish(app, body.getValue("channel"), body.getValue("data"), null).onComplete(ar -> {
+    String idempotencyKey;
+    try {
+      idempotencyKey = IdempotencyKey.client(body.getValue("idempotencyKey"));
+    } catch (PulseException e) {
+      fail(request, e);
+      return;
+    }
+    publisher.publish(app, body.getValue("channel"), body.getValue("data"), null, idempotencyKey).onComplete(ar -> {
       if (ar.succeeded()) {
-        request.reply(new JsonObject().put("offset", ar.result().offset())
-            .put("channel", ar.result().key().channel()).put("epoch", ar.result().epoch()));
+        Published p = ar.result();
+        request.reply(p.stored() ? new JsonObject().put("offset", p.offset()).put("channel", p.key().channel()).put("epoch", p.epoch())
+            : new JsonObject().put("channel", p.key().channel()));
       } else if (ar.cause() instanceof PulseException p) {
         fail(request, p);
       } else {

@@ -9,9 +9,8 @@ import java.util.List;
 
 /**
  * One APEX application: how its tokens are verified, who may call its HTTP API, which origins may
- * open sockets for it and which channels anyone may read.
+ * open sockets for it, which channels anyone may read, and the options of its channels.
  *
- * @param delta     whether its channels allow Fossil deltas to subscribers that ask ({@code delta: fossil})
  * @param generated true when dev mode made up the secret and API key for this start
  */
 public record AppConfig(
@@ -23,7 +22,7 @@ public record AppConfig(
     List<String> origins,
     List<String> anonymous,
     boolean presenceEvents,
-    boolean delta,
+    ChannelRules channels,
     boolean generated) {
 
   /** An RS256/ES256 verification key: the text of a PEM public key or a JWKS document. */
@@ -31,7 +30,7 @@ public record AppConfig(
 
   private static final int MIN_SECRET_BYTES = 32;
 
-  static AppConfig from(String id, ConfigReader app, PulseConfig.Mode mode) {
+  static AppConfig from(String id, ConfigReader app, PulseConfig.Mode mode, PulseConfig.HistorySettings history) {
     String secret = readSecret(app, "secret");
     String apiKey = readSecret(app, "apiKey");
     List<PublicKey> keys = app.objects("publicKeys").stream().map(k -> publicKey(app, k)).toList();
@@ -59,16 +58,10 @@ public record AppConfig(
         throw new ConfigException(app.key("origins"), "'" + origin + "' is not an origin like https://apex.example.com[:port]");
       }
     }
+    boolean presenceEvents = app.bool("presenceEvents", true);
+    boolean delta = ChannelRules.delta(app, false);
     return new AppConfig(id, app.string("name", id), secret, apiKey, keys, origins,
-        app.strings("anonymous"), app.bool("presenceEvents", true), delta(app), generated);
-  }
-
-  private static boolean delta(ConfigReader app) {
-    String delta = app.string("delta", "none");
-    if (!delta.equals("fossil") && !delta.equals("none")) {
-      throw new ConfigException(app.key("delta"), "'" + delta + "' is not a delta encoding: fossil or none");
-    }
-    return delta.equals("fossil");
+        app.strings("anonymous"), presenceEvents, ChannelRules.from(app, history, presenceEvents, delta), generated);
   }
 
   private static PublicKey publicKey(ConfigReader app, JsonObject k) {

@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
  * @param eventBusHost    address the event bus binds to; empty: the Hazelcast member address
  * @param eventBusPort    0: a random free port
  * @param eventBusPublicHost address other nodes use to reach this one (NAT, containers); empty: the bind host
+ * @param minSize         split-brain protection: the fewest gateway members a node must see to serve
+ *                        (a majority of the cluster's size: 2 of 3); 1 turns it off
  */
 public record ClusterConfig(
     boolean enabled,
@@ -24,7 +26,8 @@ public record ClusterConfig(
     int portCount,
     String eventBusHost,
     int eventBusPort,
-    String eventBusPublicHost) {
+    String eventBusPublicHost,
+    int minSize) {
 
   public static final String DEFAULT_HAZELCAST_CONFIG = "conf/hazelcast-local.yaml";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -70,9 +73,10 @@ public record ClusterConfig(
       throw new ConfigException(c.key("eventBusPublicHost"), "not a host name or address: '" + ebPublic + "'");
     }
     int ebPort = c.integer("eventBusPort", 0, 0, 65535);
+    int minSize = c.integer("minSize", 1, 1, 1000);
     if (enabled && config.history().size() < 1) {
       throw new ConfigException("history.size", "must be at least 1 in cluster mode (the history ring assigns offsets)");
     }
-    return new ClusterConfig(enabled, name, file, members, port, portCount, ebHost, ebPort, ebPublic);
+    return new ClusterConfig(enabled, name, file, members, port, portCount, ebHost, ebPort, ebPublic, minSize);
   }
 }

@@ -32,6 +32,15 @@ final class ConfigReader {
     return json;
   }
 
+  /** Refuses keys other than {@code names}: a typo must not be silently ignored. */
+  void only(String... names) {
+    for (String field : json.fieldNames()) {
+      if (!java.util.Arrays.asList(names).contains(field)) {
+        throw new ConfigException(key(field), "unknown key (known here: " + String.join(", ", names) + ")");
+      }
+    }
+  }
+
   String string(String name, String def) {
     Object v = json.getValue(name);
     if (v == null) {

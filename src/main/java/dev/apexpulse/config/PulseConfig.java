@@ -1,5 +1,6 @@
 package dev.apexpulse.config;
 
+import dev.apexpulse.core.ChannelKey;
 import io.vertx.core.json.JsonObject;
 
 import java.security.SecureRandom;
@@ -20,6 +21,7 @@ public record PulseConfig(
     int authTimeoutSeconds,
     Limits limits,
     HistorySettings history,
+    IdempotencySettings idempotency,
     int drainGraceSeconds,
     int drainReadinessDelaySeconds,
     Map<String, AppConfig> apps,
@@ -38,9 +40,15 @@ public record PulseConfig(
 
   public record Limits(int maxFrameBytes, int maxPublishBytes, int maxSubscriptions, int frameRate, int frameBurst,
                        int maxQueuedBytes, int maxConnections, int maxHistoryRequest, int apiRate, int apiBurst,
-                       int triggerRate, int triggerBurst) {}
+                       int triggerRate, int triggerBurst, int historyRate, int historyBurst) {}
 
   public record HistorySettings(int size, int ttlSeconds) {}
+
+  /**
+   * @param windowSeconds how long a publish's idempotency key is remembered: a repeat within it publishes nothing
+   * @param maxKeys       keys a node keeps at most (standalone: in memory; cluster: its share of the map)
+   */
+  public record IdempotencySettings(int windowSeconds, int maxKeys) {}
 
   private static final Pattern APP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   /** App ids starting with this are the gateway's own (the operator console's {@code __admin}). */
@@ -83,12 +91,19 @@ public record PulseConfig(
         limits.integer("apiRate", 1000, 1, 10_000_000),
         limits.integer("apiBurst", 2000, 1, 10_000_000),
         limits.integer("triggerRate", 1, 1, 10_000),
-        limits.integer("triggerBurst", 5, 1, 10_000));
+        limits.integer("triggerBurst", 5, 1, 10_000),
+        limits.integer("historyRate", 5, 1, 1_000_000),
+        limits.integer("historyBurst", 10, 1, 1_000_000));
 
     ConfigReader history = root.section("history");
     HistorySettings historyCfg = new HistorySettings(
         history.integer("size", 100, 0, 1_000_000),
         history.integer("ttlSeconds", 600, 1, 7 * 24 * 3600));
+
+    ConfigReader idempotency = root.section("idempotency");
+    IdempotencySettings idempotencyCfg = new IdempotencySettings(
+        idempotency.integer("windowSeconds", 300, 1, 7 * 24 * 3600),
+        idempotency.integer("maxKeys", 100_000, 1, 100_000_000));
 
     ConfigReader appsSection = root.section("apps");
     Map<String, AppConfig> apps = new LinkedHashMap<>();
@@ -99,7 +114,7 @@ public record PulseConfig(
       if (id.startsWith(RESERVED_APP_PREFIX)) {
         throw new ConfigException(appsSection.key(id), "app ids starting with " + RESERVED_APP_PREFIX + " are reserved for the gateway");
       }
-      apps.put(id, AppConfig.from(id, appsSection.section(id), mode));
+      apps.put(id, AppConfig.from(id, appsSection.section(id), mode, historyCfg));
     }
 
     // the database bridge and the scheduler: validated here so that a bad value stops the start
@@ -111,7 +126,7 @@ public record PulseConfig(
         root.section("heartbeat").integer("intervalSeconds", 25, 1, 3600),
         root.section("auth").integer("leewaySeconds", 30, 0, 3600),
         root.section("auth").integer("timeoutSeconds", 5, 1, 300),
-        limitsCfg, historyCfg,
+        limitsCfg, historyCfg, idempotencyCfg,
         root.section("drain").integer("graceSeconds", 10, 0, 3600),
         root.section("drain").integer("readinessDelaySeconds", 0, 0, 600),
         Collections.unmodifiableMap(apps),
@@ -121,6 +136,11 @@ public record PulseConfig(
 
   public AppConfig app(String id) {
     return id == null ? null : apps.get(id);
+  }
+
+  /** The options of a channel of a configured app ({@link ChannelRules}). */
+  public ChannelOptions channelOptions(ChannelKey key) {
+    return apps.get(key.app()).channels().of(key.channel());
   }
 
   /** The {@code db:} and {@code outbox:} sections (validated by {@link #from}). */

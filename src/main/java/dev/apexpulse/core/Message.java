@@ -20,6 +20,12 @@ import java.util.function.Supplier;
 public record Message(ChannelKey key, long offset, String epoch, String data, String from, long publishedAt,
                       NodeLocal local, byte[] bytes) {
 
+  /**
+   * The offset of a message of an ephemeral channel, which has none: such messages are not stored,
+   * not sequenced and not recovered (stored messages count from 1).
+   */
+  public static final long NO_OFFSET = 0;
+
   public Message {
     if ((data == null) == (bytes == null)) {
       throw new IllegalArgumentException("a message has either JSON data or bytes");
@@ -43,6 +49,11 @@ public record Message(ChannelKey key, long offset, String epoch, String data, St
 
   public boolean binary() {
     return bytes != null;
+  }
+
+  /** A message of an ephemeral channel ({@link #NO_OFFSET}). */
+  public boolean ephemeral() {
+    return offset == NO_OFFSET;
   }
 
   /** When this node got the message ({@link System#nanoTime()}), for the fan-out latency metric. */

@@ -1,5 +1,6 @@
 package dev.apexpulse.db;
 
+import dev.apexpulse.channel.IdempotencyKey;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.DbSettings;
 import dev.apexpulse.core.ErrorCode;
@@ -241,7 +242,9 @@ public final class OutboxVerticle extends VerticleBase {
     if (problem != null) {
       return moveAside(row, "bad_json", problem);
     }
-    return publisher.publishJson(row.app(), row.channel(), row.payload().strip(), null).transform(ar -> {
+    // its id as idempotency key: a row published again (its poller died before deleting it) is a repeat
+    String once = IdempotencyKey.outboxRow(row.id());
+    return publisher.publishJson(row.app(), row.channel(), row.payload().strip(), null, once).transform(ar -> {
       if (ar.succeeded()) {
         published.add(row.id());
         metrics.published();

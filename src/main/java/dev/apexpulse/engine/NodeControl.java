@@ -4,8 +4,9 @@ package dev.apexpulse.engine;
 public interface NodeControl {
 
   /**
-   * Stops the node because it can no longer serve correctly (the cluster dropped it): logged, then the
-   * same drain as a SIGTERM; the process then exits so that a supervisor starts a fresh one.
+   * Stops the node because it can no longer serve correctly (frozen past failure detection, cut off
+   * from the majority): logged, then the same drain as a SIGTERM; {@code Main}'s supervisor then starts
+   * a fresh node in the process, which joins the cluster afresh.
    */
   void fail(String reason);
 }

@@ -1,8 +1,10 @@
 package dev.apexpulse.engine;
 
 import dev.apexpulse.channel.Bridge;
+import dev.apexpulse.channel.Idempotency;
 import dev.apexpulse.channel.LocalBridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.MemoryIdempotency;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.history.History;
@@ -27,7 +29,7 @@ public class StandaloneEngines implements Engines {
 
   @Override
   public History history(Vertx vertx, PulseConfig config) {
-    history = new MemoryHistory(config.history().size(), config.history().ttlSeconds() * 1000L, System::currentTimeMillis);
+    history = new MemoryHistory(Engines.retention(config), System::currentTimeMillis);
     return history;
   }
 
@@ -46,6 +48,14 @@ public class StandaloneEngines implements Engines {
   @Override
   public Bridge bridge(Vertx vertx, PulseConfig config, LocalHub hub) {
     return new LocalBridge(hub);
+  }
+
+  @Override
+  public Idempotency idempotency(Vertx vertx, PulseConfig config, PulseMetrics metrics) {
+    MemoryIdempotency keys = new MemoryIdempotency(vertx, config.idempotency().windowSeconds() * 1000L,
+        config.idempotency().maxKeys(), System::currentTimeMillis, metrics);
+    metrics.idempotencyKeys(keys::size);
+    return keys;
   }
 
   @Override

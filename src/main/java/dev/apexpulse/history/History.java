@@ -7,7 +7,8 @@ import io.vertx.core.Future;
 import java.util.List;
 
 /**
- * Per-channel message history: assigns offsets and keeps a bounded window for recovery. The
+ * Per-channel message history: assigns offsets and keeps a bounded window for recovery, sized per
+ * channel ({@link Retention}). The
  * standalone node keeps it in memory; a cluster keeps it in Hazelcast so offsets are unique
  * cluster-wide and any node can serve recovery.
  */
@@ -18,6 +19,15 @@ public interface History {
    * payload ({@code data} null), never both.
    */
   Future<Message> append(ChannelKey key, String data, byte[] bytes, String from);
+
+  /**
+   * Stores the message as {@link #append(ChannelKey, String, byte[], String)} does, tagged with the
+   * idempotency key of its publish, so that a repeat can find it once its publisher has died. A history
+   * that dies with its node (memory) needs no tags: the keys die with it.
+   */
+  default Future<Message> append(ChannelKey key, String data, byte[] bytes, String from, String tag) {
+    return append(key, data, bytes, from);
+  }
 
   /** Stores a JSON message under the channel's next offset. */
   default Future<Message> append(ChannelKey key, String data, String from) {

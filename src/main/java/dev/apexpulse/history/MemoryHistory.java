@@ -11,12 +11,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
- * History of a standalone node: one bounded ring per channel (count and age). A channel idle for
- * twice the age limit is forgotten; it then starts a new epoch, which clients see as
+ * History of a standalone node: one bounded ring per channel (count and age, from the channel's
+ * {@link Retention}, read once when its ring is made). A channel idle for twice its age limit is forgotten; it then starts a new epoch, which clients see as
  * {@code recovered:false}.
  *
  * <p>Only a publish creates a ring. A channel that never had a message is at offset 0 in its
@@ -34,20 +35,18 @@ public final class MemoryHistory implements History {
   private final ConcurrentHashMap<ChannelKey, Ring> rings = new ConcurrentHashMap<>();
   private final String nodeEpoch = newEpoch();
   private final AtomicIntegerArray generations = new AtomicIntegerArray(EPOCH_SLOTS);
-  private final int size;
-  private final long ttlMillis;
+  private final Function<ChannelKey, Retention> retention;
   private final LongSupplier clock;
 
-  public MemoryHistory(int size, long ttlMillis, LongSupplier clock) {
-    this.size = size;
-    this.ttlMillis = ttlMillis;
+  public MemoryHistory(Function<ChannelKey, Retention> retention, LongSupplier clock) {
+    this.retention = retention;
     this.clock = clock;
   }
 
   @Override
   public Future<Message> append(ChannelKey key, String data, byte[] bytes, String from) {
     long now = clock.getAsLong();
-    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, emptyEpoch(k)));
+    Ring ring = rings.computeIfAbsent(key, k -> new Ring(k, emptyEpoch(k), retention.apply(k)));
     synchronized (ring) {
       if (ring.removed) {
         return append(key, data, bytes, from);
@@ -55,9 +54,9 @@ public final class MemoryHistory implements History {
       Message m = Message.of(key, ring.top + 1, ring.epoch, data, bytes, from, now);
       ring.top = m.offset();
       ring.touched = now;
-      if (size > 0) {
+      if (ring.size > 0) {
         ring.messages.addLast(m);
-        if (ring.messages.size() > size) {
+        if (ring.messages.size() > ring.size) {
           ring.messages.removeFirst();
         }
       }
@@ -132,7 +131,7 @@ public final class MemoryHistory implements History {
       Ring ring = it.next();
       synchronized (ring) {
         expire(ring, now);
-        if (ring.messages.isEmpty() && now - ring.touched > 2 * ttlMillis && !inUse.test(ring.key)) {
+        if (ring.messages.isEmpty() && now - ring.touched > 2 * ring.ttlMillis && !inUse.test(ring.key)) {
           ring.removed = true;
           // before the ring goes: a publish racing with the sweep creates the next one in the new epoch
           generations.incrementAndGet(slot(ring.key));
@@ -147,7 +146,7 @@ public final class MemoryHistory implements History {
   }
 
   private void expire(Ring ring, long now) {
-    while (!ring.messages.isEmpty() && now - ring.messages.peekFirst().publishedAt() > ttlMillis) {
+    while (!ring.messages.isEmpty() && now - ring.messages.peekFirst().publishedAt() > ring.ttlMillis) {
       ring.messages.removeFirst();
     }
   }
@@ -169,14 +168,18 @@ public final class MemoryHistory implements History {
   private static final class Ring {
     final ChannelKey key;
     final String epoch;
+    final int size;
+    final long ttlMillis;
     final ArrayDeque<Message> messages = new ArrayDeque<>();
     long top;
     long touched;
     boolean removed;
 
-    Ring(ChannelKey key, String epoch) {
+    Ring(ChannelKey key, String epoch, Retention retention) {
       this.key = key;
       this.epoch = epoch;
+      this.size = retention.size();
+      this.ttlMillis = retention.ttlMillis();
     }
   }
 }

@@ -31,6 +31,8 @@ public final class PulseMetrics {
   private final Counter slowConsumers;
   private final Counter gapFilled;
   private final DistributionSummary gapSkipped;
+  private final Counter idempotentRepeats;
+  private final Counter idempotencyEvicted;
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final Map<String, Counter> closes = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusedUpgrades = new ConcurrentHashMap<>();
@@ -66,6 +68,10 @@ public final class PulseMetrics {
         .description("Out-of-order gaps filled from history").register(registry);
     gapSkipped = DistributionSummary.builder("pulse_sequence_gap_skipped")
         .description("Offsets never delivered because history no longer had them").register(registry);
+    idempotentRepeats = Counter.builder("pulse_idempotent_repeats")
+        .description("Publishes that repeated an idempotency key within the window: answered, not published").register(registry);
+    idempotencyEvicted = Counter.builder("pulse_idempotency_keys_evicted")
+        .description("Idempotency keys forgotten before their window ended because idempotency.maxKeys was reached").register(registry);
     for (ErrorCode code : ErrorCode.values()) {
       errors.put(code, Counter.builder("pulse_errors").tag("code", code.wire())
           .description("Protocol and API errors by code").register(registry));
@@ -77,6 +83,24 @@ public final class PulseMetrics {
     // a strong reference: gauges hold their state weakly, and nothing else holds this supplier
     Gauge.builder("pulse_channels", count, Supplier::get).strongReference(true)
         .description("Channels with subscribers on this node").register(registry);
+  }
+
+  /** Idempotency keys this node holds (standalone: all; cluster: its share of the map). */
+  public void idempotencyKeys(Supplier<Long> count) {
+    Gauge.builder("pulse_idempotency_keys", count, Supplier::get).strongReference(true)
+        .description("Idempotency keys remembered on this node").register(registry);
+  }
+
+  public void idempotentRepeat() {
+    idempotentRepeats.increment();
+  }
+
+  public double idempotentRepeatCount() {
+    return idempotentRepeats.count();
+  }
+
+  public void idempotencyEvicted() {
+    idempotencyEvicted.increment();
   }
 
   public PrometheusMeterRegistry registry() {

@@ -1,6 +1,7 @@
 package dev.apexpulse.protocol;
 
 import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.presence.ClientInfo;
 import io.vertx.core.json.JsonArray;
@@ -19,11 +20,40 @@ public final class Frames {
         .put("connection", connection).put("node", node).put("heartbeat", heartbeat).encode();
   }
 
-  /** @param delta whether messages may come as deltas ({@code "delta":true}, else absent) */
-  public static String subscribed(Long id, String channel, Position p, boolean recovered, boolean delta) {
-    JsonObject reply = withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
+  /**
+   * With {@code "cache":true} on a cache channel, whose latest message follows when the client lacks it;
+   * with {@code "delta":true} when messages may come as deltas.
+   */
+  public static String subscribed(Long id, String channel, Position p, boolean recovered, boolean cache, boolean delta) {
+    JsonObject o = withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
         .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered);
-    return (delta ? reply.put("delta", true) : reply).encode();
+    if (cache) {
+      o.put("cache", true);
+    }
+    return (delta ? o.put("delta", true) : o).encode();
+  }
+
+  /** An ephemeral channel has no offset and no epoch; {@code recovered} is false when {@code since} was asked for. */
+  public static String subscribedEphemeral(Long id, String channel, boolean recovered) {
+    return withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
+        .put("recovered", recovered).put("ephemeral", true).encode();
+  }
+
+  /**
+   * The reply to a {@code history} request: the channel's position (none when ephemeral), whether
+   * {@code since} could be served, and the messages in ascending offset order, or descending with
+   * {@code reverse}.
+   */
+  public static String history(Long id, String channel, Position p, boolean recovered, List<Message> messages, boolean reverse) {
+    JsonObject o = withId(new JsonObject().put("type", "history"), id).put("channel", channel);
+    if (p != null) {
+      o.put("epoch", p.epoch()).put("offset", p.offset());
+    }
+    JsonArray list = new JsonArray();
+    for (int i = 0; i < messages.size(); i++) {
+      list.add(MessageJson.historyEntry(messages.get(reverse ? messages.size() - 1 - i : i)));
+    }
+    return o.put("recovered", recovered).put("messages", list).encode();
   }
 
   public static String unsubscribed(Long id, String channel) {

@@ -2,15 +2,18 @@ package dev.apexpulse.protocol;
 
 import dev.apexpulse.core.Message;
 import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
 
 import java.util.Base64;
 
 /**
- * A message frame as JSON text: {@code {"type":"message","channel":…,"offset":…,"data":…,"from":…}}, or
- * with {@code "delta"} (a Fossil delta against the previous message's data) in place of {@code "data"}.
- * {@code from} is always last, so a client can cut a full frame's {@code data} text out of the frame as it
- * arrived: the base of the next delta (docs/PROTOCOL.md, Delta compression). Built by hand because it runs once per message per node and wire format, and {@code data} is already
- * JSON text (it came from a JSON parser) that must not be parsed again.
+ * A message frame as JSON text: {@code {"type":"message","channel":…,"offset":…,"data":…,"from":…}},
+ * without {@code offset} for a message of an ephemeral channel, or with {@code "delta"} (a Fossil delta
+ * against the previous message's data) in place of {@code "data"}. {@code from} is always last, so a client
+ * can cut a full frame's {@code data} text out of the frame as it arrived: the base of the next delta
+ * (docs/PROTOCOL.md, Delta compression). Built by hand because it runs once per message per node and
+ * wire format, and {@code data} is already JSON text (it came from a JSON parser) that must not be
+ * parsed again.
  */
 public final class MessageJson {
   private MessageJson() {}
@@ -40,6 +43,20 @@ public final class MessageJson {
     return frame(m, "delta", delta, false);
   }
 
+  /**
+   * A message as history lists it (HTTP and the {@code history} frame): {@code offset}, {@code data}
+   * and {@code from} when there is one; a binary message's bytes in base64 with {@code "binary":true}.
+   */
+  public static JsonObject historyEntry(Message m) {
+    JsonObject o = new JsonObject().put("offset", m.offset());
+    if (m.binary()) {
+      o.put("binary", true).put("data", Base64.getEncoder().encodeToString(m.bytes()));
+    } else {
+      o.put("data", Json.decodeValue(m.data()));
+    }
+    return m.from() != null ? o.put("from", m.from()) : o;
+  }
+
   private static String frame(Message m, String data, boolean binary) {
     return frame(m, "data", data, binary);
   }
@@ -47,8 +64,10 @@ public final class MessageJson {
   private static String frame(Message m, String field, String value, boolean binary) {
     String channel = m.key().channel();
     StringBuilder s = new StringBuilder(value.length() + channel.length() + 80)
-        .append("{\"type\":\"message\",\"channel\":\"").append(channel)
-        .append("\",\"offset\":").append(m.offset());
+        .append("{\"type\":\"message\",\"channel\":\"").append(channel).append('"');
+    if (!m.ephemeral()) {
+      s.append(",\"offset\":").append(m.offset());
+    }
     if (binary) {
       s.append(",\"binary\":true");
     }

@@ -1,15 +1,15 @@
 package dev.apexpulse.session;
 
-import dev.apexpulse.auth.AuthException;
 import dev.apexpulse.auth.Identity;
-import dev.apexpulse.auth.OriginPolicy;
 import dev.apexpulse.channel.Shard;
-import dev.apexpulse.config.AppConfig;
+import dev.apexpulse.config.ChannelOptions;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.CloseCode;
 import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.Message;
 import dev.apexpulse.core.PulseException;
 import dev.apexpulse.core.WireFormat;
+import dev.apexpulse.history.History;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.presence.ClientInfo;
 import dev.apexpulse.presence.PresenceChange;
@@ -22,6 +22,7 @@ import dev.apexpulse.transport.ConnectionInfo;
 import dev.apexpulse.transport.Endpoint;
 import dev.apexpulse.transport.Transport;
 import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,8 @@ import java.util.Map;
 
 /**
  * One client connection's protocol state machine, whatever the transport: authentication and token
- * expiry, subscriptions with recovery, publish, presence, trigger, and the per-connection limits. It
+ * expiry, subscriptions with recovery (and a cache channel's last value), publish, presence, history,
+ * trigger, and the per-connection limits. It
  * writes only through its {@link Transport}. Runs entirely on its event loop, so its state needs no locks.
  */
 public final class Session implements Endpoint {
@@ -44,7 +46,7 @@ public final class Session implements Endpoint {
   private final WireFormat format;
   private final Shard shard;
   private final Services services;
-  private final String origin;
+  private final Authentication authentication;
   private final FrameRate rate;
   private final Requests requests;
   private final Deadlines deadlines;
@@ -53,13 +55,22 @@ public final class Session implements Endpoint {
   private Identity identity;
   private boolean closed;
 
+  boolean closed() {
+    return closed;
+  }
+
+  /** Null until authenticated. */
+  Identity identity() {
+    return identity;
+  }
+
   public Session(String id, Transport transport, Shard shard, Services services, String origin) {
     this.id = id;
     this.transport = transport;
     this.format = transport.format();
     this.shard = shard;
     this.services = services;
-    this.origin = origin;
+    this.authentication = new Authentication(services, this, origin);
     this.rate = new FrameRate(services.config());
     this.requests = new Requests(services, this);
     this.deadlines = new Deadlines(services.vertx(), this);
@@ -143,7 +154,7 @@ public final class Session implements Endpoint {
 
   private void dispatch(ClientFrame frame) {
     if (frame.type().equals("auth")) {
-      onAuth(frame);
+      authentication.onAuth(identity, frame);
       return;
     }
     requireIdentity();
@@ -154,6 +165,7 @@ public final class Session implements Endpoint {
       case "presence" -> requests.presence(identity, frame);
       case "ping" -> send(Frames.pong(frame.id()));
       case "trigger" -> requests.trigger(identity, frame);
+      case "history" -> requests.history(identity, frame);
       default -> throw new PulseException(ErrorCode.BAD_REQUEST, "unknown frame type '" + abbreviate(frame.type()) + "'");
     }
   }
@@ -166,43 +178,7 @@ public final class Session implements Endpoint {
 
   // ---- auth ----
 
-  private void onAuth(ClientFrame frame) {
-    if (!(frame.body().getValue("token") instanceof String token)) {
-      throw new PulseException(ErrorCode.BAD_REQUEST, "auth needs a string token");
-    }
-    if (identity != null && identity.anonymous()) {
-      throw new PulseException(ErrorCode.FORBIDDEN, "an anonymous connection cannot authenticate: reconnect with ?token=");
-    }
-    Long requestId = frame.id();
-    services.tokens().verify(token, null).onComplete(ar -> {
-      if (closed) {
-        return;
-      }
-      if (ar.failed()) {
-        String reason = ar.cause() instanceof AuthException ? ar.cause().getMessage() : "token invalid";
-        fail(requestId, ErrorCode.UNAUTHORIZED, reason);
-        if (identity == null) {
-          close(CloseCode.POLICY, reason);
-        }
-        return;
-      }
-      Identity fresh = ar.result();
-      if (identity != null && (!identity.app().equals(fresh.app()) || !fresh.user().equals(identity.user()))) {
-        fail(requestId, ErrorCode.FORBIDDEN, "a refreshed token must be for the same app and user");
-        return;
-      }
-      AppConfig app = services.config().app(fresh.app());
-      if (!OriginPolicy.allowed(app.origins(), origin)) {
-        services.metrics().upgradeRefused("origin");
-        fail(requestId, ErrorCode.FORBIDDEN, "origin not allowed for app " + app.id());
-        close(CloseCode.POLICY, "origin not allowed");
-        return;
-      }
-      authenticated(fresh, requestId);
-    });
-  }
-
-  private void authenticated(Identity fresh, Long requestId) {
+  void authenticated(Identity fresh, Long requestId) {
     boolean first = identity == null;
     identity = fresh;
     deadlines.authenticatedUntil(fresh.expiresAtMillis());
@@ -227,15 +203,13 @@ public final class Session implements Endpoint {
       throw new PulseException(ErrorCode.LIMIT_EXCEEDED, "at most " + max + " subscriptions per connection");
     }
     Since since = Since.parse(frame.body().getValue("since"));
-    boolean deltas = frame.flag("delta") && services.hub().deltaChannel(key);
+    ChannelOptions options = services.config().channelOptions(key);
+    boolean deltas = frame.flag("delta") && options.delta();
     Long requestId = frame.id();
     Subscription sub = new Subscription(key, this, deltas);
     subscriptions.put(key, sub);
-    int limit = services.config().limits().maxHistoryRequest();
     services.hub().subscribe(shard, key, sub)
-        .compose(v -> since == null
-            ? services.history().position(key).map(p -> new Replay(true, p, List.of()))
-            : services.history().since(key, since.offset(), since.epoch(), limit))
+        .compose(v -> startingPoint(key, options, since))
         .onComplete(ar -> {
           if (sub.removed) {
             if (!closed) {
@@ -249,13 +223,40 @@ public final class Session implements Endpoint {
             fail(requestId, since == null ? ErrorCode.UNAVAILABLE : ErrorCode.RECOVERY_FAILED, "history unavailable, try again");
             return;
           }
-          Replay replay = ar.result();
-          services.hub().baseline(key, replay.position());
-          boolean recovered = since == null || replay.recovered();
-          send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered, deltas));
-          sub.goLive(since != null && recovered ? since.offset() : replay.position().offset(), replay.messages());
+          if (options.ephemeral()) {
+            // nothing stored, nothing to recover: live messages only
+            send(Frames.subscribedEphemeral(requestId, key.channel(), since == null));
+            sub.goLive(0, List.of());
+          } else {
+            Replay replay = ar.result();
+            services.hub().baseline(key, replay.position());
+            boolean recovered = since == null || replay.recovered();
+            send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered, options.cache(), deltas));
+            List<Message> messages = replay.messages();
+            long start = since != null && recovered ? since.offset()
+                : messages.isEmpty() ? replay.position().offset() : messages.get(0).offset() - 1;
+            sub.goLive(start, messages);
+          }
           services.presence().join(key, clientInfo()).onSuccess(change -> announce("join", key, identity, change));
         });
+  }
+
+  /**
+   * Where a new subscription starts: the channel's position, with the messages a recovering client
+   * missed; on a cache channel also its latest message when the client does not have it yet (no
+   * {@code since}, or a {@code since} that cannot be recovered). Nothing on an ephemeral channel.
+   */
+  private Future<Replay> startingPoint(ChannelKey key, ChannelOptions options, Since since) {
+    History history = services.history();
+    if (options.ephemeral()) {
+      return Future.succeededFuture();
+    }
+    if (since == null) {
+      return options.cache() ? history.recent(key, 1) : history.position(key).map(p -> new Replay(true, p, List.of()));
+    }
+    Future<Replay> recovery = history.since(key, since.offset(), since.epoch(), services.config().limits().maxHistoryRequest());
+    return !options.cache() ? recovery : recovery.compose(r -> r.recovered() ? Future.succeededFuture(r)
+        : history.recent(key, 1).map(last -> new Replay(false, last.position(), last.messages())));
   }
 
   private void onUnsubscribe(ClientFrame frame) {
@@ -286,7 +287,7 @@ public final class Session implements Endpoint {
     }
   }
 
-  private void fail(Long requestId, ErrorCode code, String message) {
+  void fail(Long requestId, ErrorCode code, String message) {
     services.metrics().error(code, (identity != null ? "app " + identity.app() + ", " : "") + id + ": " + message);
     send(Frames.error(requestId, code, message));
   }
@@ -332,7 +333,7 @@ public final class Session implements Endpoint {
   }
 
   private void announce(String type, ChannelKey key, Identity who, PresenceChange change) {
-    if (change == PresenceChange.USER_CHANGED && services.config().app(key.app()).presenceEvents()) {
+    if (change == PresenceChange.USER_CHANGED && services.config().channelOptions(key).joinLeave()) {
       services.bridge().publishEvent(key, Frames.presenceEvent(type, key.channel(), who.user(), who.name()));
     }
   }

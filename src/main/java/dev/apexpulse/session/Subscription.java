@@ -11,9 +11,10 @@ import java.util.List;
 
 /**
  * One channel of a session. Until the subscribe reply is sent it buffers live messages, so replayed
- * and live messages reach the client in offset order, none twice. With deltas on, a live message that
- * follows the last message written here goes as its delta frame when it has one: the client holds exactly
- * the data that delta starts from. Replayed messages and the first message always go in full.
+ * and live messages reach the client in offset order, none twice. Messages of an ephemeral channel have
+ * no offset and are written as they come. With deltas on, a live message that follows the last message
+ * written here goes as its delta frame when it has one: the client holds exactly the data that delta
+ * starts from. Replayed messages and the first message always go in full.
  */
 final class Subscription implements Subscriber {
   private static final int MAX_PENDING = 10_000;
@@ -61,7 +62,13 @@ final class Subscription implements Subscriber {
   }
 
   private boolean write(Message m, boolean deltaAllowed) {
-    if (m.offset() <= lastOffset || removed) {
+    if (removed) {
+      return false;
+    }
+    if (m.ephemeral()) {
+      return session.write(m.frame(session.format()));
+    }
+    if (m.offset() <= lastOffset) {
       return false;
     }
     lastOffset = m.offset();

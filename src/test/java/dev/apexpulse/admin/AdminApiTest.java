@@ -240,6 +240,9 @@ class AdminApiTest {
         JsonObject app = o.getJsonArray("apps").stream().map(JsonObject.class::cast)
             .filter(a -> a.getString("app").equals("100")).findFirst().orElseThrow();
         assertThat(app.getLong("connections")).isEqualTo(4L);
+        assertThat(app.getJsonObject("channelOptions").getJsonArray("channels")).isEmpty();
+        assertThat(app.getJsonObject("channelOptions").getJsonObject("defaults").getJsonObject("history").getInteger("size"))
+            .isEqualTo(node.node.config().history().size());
         JsonObject sales = app.getJsonArray("channels").stream().map(JsonObject.class::cast)
             .filter(c -> c.getString("channel").equals("dashboard/sales")).findFirst().orElseThrow();
         assertThat(sales.getLong("subscribers")).isEqualTo(3L);

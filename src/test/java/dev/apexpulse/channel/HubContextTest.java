@@ -1,5 +1,6 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.history.Retention;
 import dev.apexpulse.core.SharedFrame;
 
 import dev.apexpulse.core.ChannelKey;
@@ -50,7 +51,7 @@ class HubContextTest {
     ContextInternal x = ((VertxInternal) vertx).createEventLoopContext();
     ContextInternal y = ((VertxInternal) vertx).createEventLoopContext();
     assertThat(x.nettyEventLoop()).isNotSameAs(y.nettyEventLoop());
-    LocalHub hub = new LocalHub(vertx, new MemoryHistory(10, 60_000, System::currentTimeMillis), new PulseMetrics(), 2, 100);
+    LocalHub hub = new LocalHub(vertx, new MemoryHistory(k -> new Retention(10, 60), System::currentTimeMillis), new PulseMetrics(), 2, 100);
     hub.bridge(new Bridge() {
       @Override
       public Future<Void> open(ChannelKey key) {

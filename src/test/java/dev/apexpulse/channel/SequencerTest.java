@@ -1,5 +1,6 @@
 package dev.apexpulse.channel;
 
+import dev.apexpulse.history.Retention;
 import dev.apexpulse.core.SharedFrame;
 
 import dev.apexpulse.core.ChannelKey;
@@ -45,7 +46,7 @@ class SequencerTest {
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    history = new MemoryHistory(100, 600_000, System::currentTimeMillis);
+    history = new MemoryHistory(k -> new Retention(100, 600), System::currentTimeMillis);
     hub = new LocalHub(vertx, history, new PulseMetrics(), 1, 50);
     hub.bridge(new LocalBridge(hub));
     Context context = vertx.getOrCreateContext();
@@ -126,7 +127,7 @@ class SequencerTest {
 
   @Test
   void aGapHistoryNoLongerHasIsSkippedNotWaitedForever() throws Exception {
-    MemoryHistory tiny = new MemoryHistory(1, 600_000, System::currentTimeMillis);
+    MemoryHistory tiny = new MemoryHistory(k -> new Retention(1, 600), System::currentTimeMillis);
     LocalHub small = new LocalHub(vertx, tiny, new PulseMetrics(), 1, 50);
     small.bridge(new LocalBridge(small));
     Context context = vertx.getOrCreateContext();

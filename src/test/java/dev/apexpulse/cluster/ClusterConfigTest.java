@@ -50,6 +50,7 @@ class ClusterConfigTest extends VertxTest {
     assertThat(off.name()).isEqualTo("apex-pulse");
     assertThat(off.hazelcastConfig()).isEqualTo("conf/hazelcast-local.yaml");
     assertThat(off.members()).isEmpty();
+    assertThat(off.minSize()).as("split-brain protection off by default").isEqualTo(1);
 
     ClusterConfig on = ClusterConfig.from(load(Map.of(
         "PULSE_CLUSTER_ENABLED", "true",
@@ -60,9 +61,10 @@ class ClusterConfigTest extends VertxTest {
         "PULSE_CLUSTER_HAZELCAST_CONFIG", "conf/hazelcast-k8s.yaml",
         "PULSE_CLUSTER_EVENT_BUS_HOST", "127.0.0.1",
         "PULSE_CLUSTER_EVENT_BUS_PORT", "5802",
-        "PULSE_CLUSTER_EVENT_BUS_PUBLIC_HOST", "node-b.example")));
+        "PULSE_CLUSTER_EVENT_BUS_PUBLIC_HOST", "node-b.example",
+        "PULSE_CLUSTER_MIN_SIZE", "2")));
     assertThat(on).isEqualTo(new ClusterConfig(true, "orders", "conf/hazelcast-k8s.yaml",
-        List.of("127.0.0.1:5701", "127.0.0.1:5702"), 5702, 1, "127.0.0.1", 5802, "node-b.example"));
+        List.of("127.0.0.1:5701", "127.0.0.1:5702"), 5702, 1, "127.0.0.1", 5802, "node-b.example", 2));
   }
 
   @Test
@@ -77,6 +79,8 @@ class ClusterConfigTest extends VertxTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.enabled");
     assertThatThrownBy(() -> ClusterConfig.from(with(new JsonObject().put("hazelcastConfig", "conf/cluster.xml"))))
         .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.hazelcastConfig");
+    assertThatThrownBy(() -> ClusterConfig.from(with(new JsonObject().put("minSize", 0))))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.minSize");
     assertThatThrownBy(() -> ClusterConfig.from(with(new JsonObject().put("eventBusHost", "a host"))))
         .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.eventBusHost");
     assertThatThrownBy(() -> ClusterConfig.from(PulseConfig.from(TestNode.config().put("cluster", "yes"))))
@@ -133,6 +137,41 @@ class ClusterConfigTest extends VertxTest {
     assertThat(hz.getProperty("hazelcast.wait.seconds.before.join")).isEqualTo("0");
     assertThat(hz.getProperty("hazelcast.max.no.heartbeat.seconds")).isEqualTo("5");
     assertThat(hz.getMemberAttributeConfig().getAttribute(HazelcastSetup.NODE_ATTRIBUTE)).isEqualTo(config.nodeId());
+  }
+
+  @Test
+  void minSizeProtectsRingsAndEpochsAndMakesAStartWaitForAMajority() {
+    PulseConfig config = with(new JsonObject().put("enabled", true).put("minSize", 2));
+    Config hz = HazelcastSetup.build(ClusterConfig.from(config), config, Map.of());
+    var quorum = hz.getSplitBrainProtectionConfig(HazelcastSetup.QUORUM);
+    assertThat(quorum.getMinimumClusterSize()).isEqualTo(2);
+    assertThat(quorum.getProtectOn()).isEqualTo(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.READ_WRITE);
+    // heartbeat 1 s, backup timeout 5 s: a stranded write completes after 5 s, the check fails after 3 + 1 s
+    assertThat(quorum.getFunctionImplementation())
+        .isInstanceOfSatisfying(com.hazelcast.splitbrainprotection.impl.RecentlyActiveSplitBrainProtectionFunction.class,
+            f -> assertThat(f.getHeartbeatToleranceMillis()).isEqualTo(3000));
+    assertThat(hz.getRingbufferConfig("pulse.h.100:any").getSplitBrainProtectionName()).isEqualTo(HazelcastSetup.QUORUM);
+    assertThat(hz.getMapConfig(HazelcastSetup.EPOCHS).getSplitBrainProtectionName()).isEqualTo(HazelcastSetup.QUORUM);
+    assertThat(hz.getProperty("hazelcast.initial.min.cluster.size")).isEqualTo("2");
+
+    Config k8s = HazelcastSetup.build(ClusterConfig.from(with(new JsonObject().put("enabled", true).put("minSize", 2)
+        .put("hazelcastConfig", "conf/hazelcast-k8s.yaml"))), config, Map.of("PULSE_HZ_SERVICE_DNS", "x.svc"));
+    assertThat(k8s.getSplitBrainProtectionConfig(HazelcastSetup.QUORUM).getMinimumClusterSize()).isEqualTo(2);
+
+    Config off = HazelcastSetup.build(ClusterConfig.from(with(new JsonObject().put("enabled", true))), config, Map.of());
+    assertThat(off.getSplitBrainProtectionConfigs()).isEmpty();
+    assertThat(off.getProperty("hazelcast.initial.min.cluster.size")).isNull();
+  }
+
+  @Test
+  void aBackupTimeoutTooShortForTheToleranceIsRefusedNamingTheKey(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = dir.resolve("hz.yaml");
+    Files.writeString(file, Files.readString(Path.of("conf/hazelcast-local.yaml"))
+        .replace("hazelcast.max.no.heartbeat.seconds: 5", "hazelcast.max.no.heartbeat.seconds: 5\n    hazelcast.operation.backup.timeout.millis: 3000"));
+    PulseConfig config = with(new JsonObject().put("enabled", true).put("minSize", 2).put("hazelcastConfig", file.toString()));
+    assertThatThrownBy(() -> HazelcastSetup.build(ClusterConfig.from(config), config, Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.minSize")
+        .hasMessageContaining("hazelcast.operation.backup.timeout.millis");
   }
 
   @Test

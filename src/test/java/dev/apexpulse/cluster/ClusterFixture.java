@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 final class ClusterFixture {
   static final String API_KEY = TestNode.API_KEY;
   static final Jwt JWT = new Jwt(TestNode.APP, TestNode.SECRET);
-  private static final List<String> JVM_FLAGS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+  static final List<String> JVM_FLAGS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
       "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
       "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
       "--add-opens", "java.management/sun.management=ALL-UNNAMED",
@@ -58,7 +58,30 @@ final class ClusterFixture {
 
   /** Starts node {@code slot} with extra PULSE_* variables over the defaults (a database, PULSE_CONF with jobs). */
   NodeProcess launch(String label, int slot, Map<String, String> extraEnv) {
+    return launch(label, slot, extraEnv, null);
+  }
+
+  /**
+   * Starts node {@code slot} in {@code workDir} (null: this JVM's). A null value in {@code extraEnv}
+   * removes that default (e.g. PULSE_DB_URL, to run with the database of conf/pulse.yaml).
+   */
+  NodeProcess launch(String label, int slot, Map<String, String> extraEnv, Path workDir) {
     int http = freePortRange(1, 30_000, 32_700); // apart from the Hazelcast ports, below the ephemeral range
+    Map<String, String> env = env(label, slot, http);
+    extraEnv.forEach((k, v) -> {
+      if (v == null) {
+        env.remove(k);
+      } else {
+        env.put(k, v);
+      }
+    });
+    NodeProcess n = NodeProcess.start(label, http, "127.0.0.1", env, JVM_FLAGS, List.of(), workDir);
+    nodes.add(n);
+    return n;
+  }
+
+  /** The PULSE_* variables of a test node: production mode, the test app, loopback, this cluster. */
+  Map<String, String> env(String label, int slot, int http) {
     Map<String, String> env = new HashMap<>();
     env.put("PULSE_MODE", "production");
     env.put("PULSE_NODE_ID", "n-" + label);
@@ -81,10 +104,7 @@ final class ClusterFixture {
     env.put("PULSE_CLUSTER_PORT_COUNT", "1");
     env.put("PULSE_CLUSTER_MEMBERS", String.join(",", members()));
     env.put("PULSE_CLUSTER_EVENT_BUS_HOST", "127.0.0.1");
-    env.putAll(extraEnv);
-    NodeProcess n = NodeProcess.start(label, http, env, JVM_FLAGS);
-    nodes.add(n);
-    return n;
+    return env;
   }
 
   void closeAll() {
@@ -124,43 +144,54 @@ final class ClusterFixture {
   static final class NodeProcess implements AutoCloseable {
     final String label;
     final int httpPort;
+    final String host;
     final Process process;
     final Path log;
     final long startedNanos = System.nanoTime();
 
-    private NodeProcess(String label, int httpPort, Process process, Path log) {
+    private NodeProcess(String label, int httpPort, String host, Process process, Path log) {
       this.label = label;
       this.httpPort = httpPort;
+      this.host = host;
       this.process = process;
       this.log = log;
     }
 
-    static NodeProcess start(String label, int http, Map<String, String> env, List<String> flags) {
+    /**
+     * @param host    where this JVM reaches the node's HTTP port
+     * @param prefix  command run before java (e.g. {@code ip netns exec NS}); empty for none
+     * @param workDir the node's working directory; null: this JVM's
+     */
+    static NodeProcess start(String label, int http, String host, Map<String, String> env, List<String> flags,
+                             List<String> prefix, Path workDir) {
       try {
-        Path dir = Path.of("target", "cluster-test");
+        Path dir = Path.of("target", "cluster-test").toAbsolutePath();
         Files.createDirectories(dir);
         Path log = dir.resolve(label + "-" + System.currentTimeMillis() + ".log");
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(flags);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.apexpulse.Main");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (workDir != null) {
+          pb.directory(workDir.toFile());
+        }
         pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
         pb.environment().putAll(env);
-        return new NodeProcess(label, http, pb.start(), log);
+        return new NodeProcess(label, http, host, pb.start(), log);
       } catch (IOException e) {
         throw new IllegalStateException("cannot start node " + label, e);
       }
     }
 
     String http() {
-      return "http://127.0.0.1:" + httpPort;
+      return "http://" + host + ":" + httpPort;
     }
 
     String ws(String token) {
-      return "ws://127.0.0.1:" + httpPort + "/ws?token=" + token;
+      return "ws://" + host + ":" + httpPort + "/ws?token=" + token;
     }
 
     /** Waits for /health/ready; returns the time since launch in ms. */

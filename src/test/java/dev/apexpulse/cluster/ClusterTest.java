@@ -136,6 +136,10 @@ class ClusterTest {
    * lite member, holding no data) and talks to pulse over the event bus.
    */
   static Vertx joinAsService(int slot) throws Exception {
+    return joinAsService(cluster, slot);
+  }
+
+  static Vertx joinAsService(ClusterFixture cluster, int slot) throws Exception {
     Config hz = new YamlConfigBuilder("conf/hazelcast-local.yaml").build();
     hz.setClusterName(cluster.name).setLiteMember(true);
     hz.getNetworkConfig().setPort(cluster.hzBase + slot).setPortAutoIncrement(false);

@@ -27,6 +27,7 @@ final class Follower {
   private final java.util.function.UnaryOperator<NodeProcess> elsewhere;
   private final List<Long> offsets = new ArrayList<>();
   private final List<Object> rows = new ArrayList<>();
+  private final java.util.Map<Long, String> payloads = new java.util.HashMap<>();
   private final List<String> problems = new ArrayList<>();
   private final List<String> moves = new ArrayList<>();
   private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>();
@@ -125,6 +126,7 @@ final class Follower {
           problems.add("gap: " + o + " after " + last + " on " + node.label + "; recent frames " + recent);
         }
         offsets.add(o);
+        payloads.put(o, String.valueOf(f.getValue("data")));
         last = Math.max(last, o);
         if (f.getValue("data") instanceof JsonObject d && d.containsKey("row")) {
           rows.add(d.getValue("row"));
@@ -193,6 +195,11 @@ final class Follower {
 
   synchronized List<Long> offsets() {
     return new ArrayList<>(offsets);
+  }
+
+  /** The data of every message received, by offset (the last one received at that offset). */
+  synchronized java.util.Map<Long, String> payloads() {
+    return new java.util.HashMap<>(payloads);
   }
 
   /** The {@code row} field of every message that had one, in arrival order. */

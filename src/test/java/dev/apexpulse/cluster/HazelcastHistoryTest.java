@@ -4,6 +4,7 @@ import dev.apexpulse.config.ClusterConfig;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
+import dev.apexpulse.engine.Engines;
 import dev.apexpulse.transport.websocket.WebSocketFormat;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * HazelcastHistory and the cluster presence against one real Hazelcast member (in this JVM): the
@@ -37,9 +39,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(60)
 class HazelcastHistoryTest {
   static final int CAPACITY = 20;
+  /** The history size of channels under big/**, from their channel options. */
+  static final int BIG = 30;
   static HazelcastInstance hz;
   static Vertx vertx;
   static HazelcastHistory history;
+  static java.util.function.Function<String, ChannelDirectory.Layout> layouts;
   static HazelcastPresence presence;
 
   @BeforeAll
@@ -49,11 +54,14 @@ class HazelcastHistoryTest {
         .put("history", new JsonObject().put("size", CAPACITY).put("ttlSeconds", 600))
         .put("cluster", new JsonObject().put("enabled", true).put("name", "pulse-unit-" + System.nanoTime())
             .put("port", port).put("portCount", 1).put("members", new JsonArray().add("127.0.0.1:" + port)));
+    json.getJsonObject("apps").getJsonObject("100").put("channels", new JsonArray()
+        .add(new JsonObject().put("pattern", "big/**").put("history", new JsonObject().put("size", BIG).put("ttlSeconds", 60))));
     PulseConfig config = PulseConfig.from(json);
     hz = Hazelcast.newHazelcastInstance(HazelcastSetup.build(ClusterConfig.from(config), config, Map.of()));
     vertx = Vertx.vertx();
     var workers = vertx.createSharedWorkerExecutor("test-hz", 4);
-    history = new HazelcastHistory(vertx, hz, workers, CAPACITY);
+    layouts = HazelcastHistory.layouts(Engines.retention(config), HazelcastSetup.global(config));
+    history = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600, layouts), workers, layouts, () -> true);
     presence = new HazelcastPresence(hz, workers);
   }
 
@@ -91,6 +99,14 @@ class HazelcastHistoryTest {
     assertThat(all.recovered()).isTrue();
     assertThat(all.messages()).extracting(Message::data).containsExactly("{\"n\":1}", "[2]");
     assertThat(all.messages()).extracting(Message::from).containsExactly("scott", null);
+  }
+
+  @Test
+  void anAppendMadeWithoutTheMajorityIsNotAcknowledged() {
+    HazelcastHistory minority = new HazelcastHistory(vertx, new ChannelDirectory(hz, 600, layouts), vertx.createSharedWorkerExecutor("test-hz", 4), layouts, () -> false);
+    Future<Message> f = minority.append(key("h/minority"), "{}", null, null);
+    assertThatThrownBy(() -> f.await(20, TimeUnit.SECONDS)).hasMessageContaining("not in the majority");
+    minority.close();
   }
 
   @Test
@@ -190,12 +206,63 @@ class HazelcastHistoryTest {
   }
 
   @Test
+  void aChannelWithAHistoryOfItsOwnKeepsThatManyInARingOfItsOwnAndAMarkedEpoch() {
+    ChannelKey big = key("big/room/1");
+    ChannelKey plain = key("h/plain-size");
+    Position empty = await(history.position(big));
+    for (int i = 1; i <= BIG + 5; i++) {
+      await(history.append(big, Integer.toString(i), null));
+      await(history.append(plain, Integer.toString(i), null));
+    }
+    Replay kept = await(history.recent(big, 1000));
+    assertThat(kept.messages()).hasSize(BIG);
+    assertThat(kept.messages().get(0).offset()).isEqualTo(6);
+    assertThat(await(history.recent(plain, 1000)).messages()).hasSize(CAPACITY);
+    // the epoch says which retention the offsets belong to: the channel's subscribers saw it while empty
+    assertThat(kept.position().epoch()).endsWith("." + BIG + "t60").isEqualTo(empty.epoch());
+    assertThat(await(history.position(plain)).epoch()).as("no retention mark").doesNotMatch(".*\\.[0-9]+t[0-9]+");
+    assertThat(await(history.since(big, 10, kept.position().epoch(), 1000)).messages()).hasSize(BIG - 5);
+    String ring = HazelcastHistory.ringName("pulse.h" + BIG + "t60.", HazelcastHistory.id(big));
+    assertThat(hz.getRingbuffer(ring).capacity()).isEqualTo(BIG);
+    assertThat(hz.getRingbuffer(ring).size()).isEqualTo(BIG);
+    assertThat(hz.getConfig().getRingbufferConfig(ring).getTimeToLiveSeconds()).isEqualTo(60);
+  }
+
+  @Test
+  void aMessageIsFoundByTheTagItWasStoredWith() {
+    ChannelKey k = key("h/tagged");
+    assertThat(await(history.find(k, "c:none"))).as("a channel without messages").isNull();
+    Message first = await(history.append(k, "1", null, null, "c:first"));
+    for (int i = 0; i < 5; i++) {
+      await(history.append(k, "{}", null));
+    }
+    Message last = await(history.append(k, null, new byte[] {9}, "scott", "o:77"));
+    assertThat(await(history.find(k, "c:first"))).isEqualTo(new Position(first.offset(), first.epoch()));
+    assertThat(await(history.find(k, "o:77"))).isEqualTo(new Position(last.offset(), last.epoch()));
+    assertThat(await(history.find(k, "c:other"))).isNull();
+    // pushed out of the ring: no longer found
+    for (int i = 0; i < CAPACITY; i++) {
+      await(history.append(k, "{}", null));
+    }
+    assertThat(await(history.find(k, "c:first"))).isNull();
+  }
+
+  @Test
   void storedFormRoundTrips() {
     ChannelKey k = key("h/codec");
-    byte[] bytes = HazelcastHistory.encode(123L, "zoë@example.com", "{\"t\":\"€ \\u0000\"}");
+    byte[] bytes = HazelcastHistory.encode(123L, "zoë@example.com", null, "{\"t\":\"€ \\u0000\"}");
     Message m = HazelcastHistory.decode(k, 7, "e1", bytes);
     assertThat(m).isEqualTo(new Message(k, 7, "e1", "{\"t\":\"€ \\u0000\"}", "zoë@example.com", 123L, m.local()));
-    assertThat(HazelcastHistory.decode(k, 1, "e", HazelcastHistory.encode(1, null, "null")).from()).isNull();
+    assertThat(HazelcastHistory.tagOf(bytes)).isNull();
+    assertThat(HazelcastHistory.decode(k, 1, "e", HazelcastHistory.encode(1, null, null, "null")).from()).isNull();
+    // tagged with the idempotency key of the publish: the same message, and the tag readable alone
+    byte[] tagged = HazelcastHistory.encode(123L, "zoë@example.com", "c:é-1", "{\"t\":\"€ \\u0000\"}");
+    Message t = HazelcastHistory.decode(k, 7, "e1", tagged);
+    assertThat(t).isEqualTo(new Message(k, 7, "e1", "{\"t\":\"€ \\u0000\"}", "zoë@example.com", 123L, t.local()));
+    assertThat(HazelcastHistory.tagOf(tagged)).isEqualTo("c:é-1");
+    byte[] taggedBinary = HazelcastHistory.encodeBinary(5L, null, "o:17", new byte[] {1, 2});
+    assertThat(HazelcastHistory.decode(k, 1, "e", taggedBinary).bytes()).containsExactly(1, 2);
+    assertThat(HazelcastHistory.tagOf(taggedBinary)).isEqualTo("o:17");
   }
 
   @Test
@@ -213,7 +280,7 @@ class HazelcastHistoryTest {
     assertThat(replay.messages().get(0).from()).isEqualTo("scott");
     assertThat(replay.messages().get(1).data()).isEqualTo("{\"n\":2}");
     assertThat(replay.messages().get(1).offset()).isEqualTo(json.offset());
-    Message empty = HazelcastHistory.decode(k, 3, "e", HazelcastHistory.encodeBinary(1, null, new byte[0]));
+    Message empty = HazelcastHistory.decode(k, 3, "e", HazelcastHistory.encodeBinary(1, null, null, new byte[0]));
     assertThat(empty.bytes()).isEmpty();
 
     Message viaBus = EventBusBridge.decode(k, EventBusBridge.encode(stored));

@@ -1,5 +1,6 @@
 package dev.apexpulse.config;
 
+import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,10 @@ class ConfigTest extends VertxTest {
     assertThat(c.limits().maxSubscriptions()).isEqualTo(256);
     assertThat(c.history().size()).isEqualTo(100);
     assertThat(c.history().ttlSeconds()).isEqualTo(600);
+    assertThat(c.idempotency().windowSeconds()).isEqualTo(300);
+    assertThat(c.limits().historyRate()).isEqualTo(5);
+    // the demo dashboard's channels show their last value at once
+    assertThat(c.channelOptions(new dev.apexpulse.core.ChannelKey("100", "dashboard/orders")).cache()).isTrue();
     AppConfig app = c.app("100");
     assertThat(app.generated()).isTrue();
     assertThat(app.secret()).startsWith("dev-").hasSizeGreaterThan(32);
@@ -96,9 +101,12 @@ class ConfigTest extends VertxTest {
 
   @Test
   void anAppsChannelsAllowFossilDeltasOnlyWhenItSaysSo() throws Exception {
-    assertThat(load(Map.of()).app("100").delta()).isFalse();
-    assertThat(load(Map.of("PULSE_APP_100_DELTA", "fossil")).app("100").delta()).isTrue();
-    assertThat(load(Map.of("PULSE_APP_100_DELTA", "none")).app("100").delta()).isFalse();
+    ChannelKey key = new ChannelKey("100", "any/channel");
+    assertThat(load(Map.of()).channelOptions(key).delta()).isFalse();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "fossil")).channelOptions(key).delta()).isTrue();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "none")).channelOptions(key).delta()).isFalse();
+    assertThat(load(Map.of()).channelOptions(new ChannelKey("100", "dashboard/orders")).delta())
+        .as("the demo app's dashboards").isTrue();
     assertThatThrownBy(() -> load(Map.of("PULSE_APP_100_DELTA", "xdelta"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("apps.100.delta").hasMessageContaining("'xdelta' is not a delta encoding: fossil or none");
   }

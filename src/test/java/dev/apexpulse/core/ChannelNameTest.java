@@ -1,6 +1,5 @@
 package dev.apexpulse.core;
 
-import dev.apexpulse.auth.ChannelPattern;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -35,7 +35,9 @@ class DeltaTest extends LiveNodeTest {
   @BeforeAll
   static void start() {
     JsonObject config = TestNode.config();
-    config.getJsonObject("apps").getJsonObject(TestNode.APP).put("delta", "fossil");
+    // the app's channels allow deltas, but for plain/** (a channel option)
+    config.getJsonObject("apps").getJsonObject(TestNode.APP).put("delta", "fossil")
+        .put("channels", new JsonArray().add(new JsonObject().put("pattern", "plain/**").put("delta", "none")));
     startNode(config);
   }
 
@@ -131,7 +133,19 @@ class DeltaTest extends LiveNodeTest {
   }
 
   @Test
-  void aChannelThatAllowsNoDeltasAnswersTheRequestWithFullMessages() {
+  void aChannelWhoseOptionsSayNoDeltaAnswersTheRequestWithFullMessages() {
+    try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + node.token("scott")))) {
+      assertThat(subscribe(c, "plain/1", true, null).containsKey("delta")).isFalse();
+      JsonObject d = Dashboards.dashboard(new Random(9));
+      for (int i = 0; i < 3; i++) {
+        c.publish("plain/1", d);
+        assertThat(c.next("message").getJsonObject("data")).isEqualTo(d);
+      }
+    }
+  }
+
+  @Test
+  void anAppThatAllowsNoDeltasAnswersTheRequestWithFullMessages() {
     Jwt other = new Jwt(TestNode.OTHER_APP, TestNode.OTHER_SECRET);
     String token = other.hs256(other.claims("scott", 3600).put("sub_ch", new JsonArray().add("**")).put("pub_ch", new JsonArray().add("**")));
     try (WsClient c = WsClient.open(vertx, node.wsUrl("token=" + token))) {

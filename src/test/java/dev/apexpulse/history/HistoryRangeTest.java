@@ -14,7 +14,7 @@ class HistoryRangeTest {
   @Test
   void rangeReturnsExactlyTheGapOrNothing() {
     AtomicLong clock = new AtomicLong(1_000);
-    MemoryHistory h = new MemoryHistory(5, 60_000, clock::get);
+    MemoryHistory h = new MemoryHistory(k -> new Retention(5, 60), clock::get);
     ChannelKey k = new ChannelKey("100", "r/1");
     String epoch = h.position(k).result().epoch();
     for (int i = 1; i <= 7; i++) {

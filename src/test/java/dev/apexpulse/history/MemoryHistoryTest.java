@@ -11,10 +11,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Channels without messages cost no memory, and forgetting a channel still changes its epoch. */
 class MemoryHistoryTest {
   final AtomicLong clock = new AtomicLong(1_000_000);
-  final MemoryHistory history = new MemoryHistory(10, 60_000, clock::get);
+  final MemoryHistory history = new MemoryHistory(k -> new Retention(10, 60), clock::get);
 
   static <T> T await(io.vertx.core.Future<T> f) throws Exception {
     return f.await(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void eachChannelKeepsWhatItsRetentionSays() throws Exception {
+    MemoryHistory mixed = new MemoryHistory(k -> k.channel().startsWith("chat/") ? new Retention(3, 3600) : new Retention(10, 5),
+        clock::get);
+    ChannelKey chat = new ChannelKey("100", "chat/room");
+    ChannelKey tick = new ChannelKey("100", "tick");
+    for (int i = 1; i <= 12; i++) {
+      await(mixed.append(chat, Integer.toString(i), null));
+      await(mixed.append(tick, Integer.toString(i), null));
+    }
+    assertThat(await(mixed.recent(chat, 100)).messages()).extracting(m -> m.data()).containsExactly("10", "11", "12");
+    assertThat(await(mixed.recent(tick, 100)).messages()).hasSize(10);
+    clock.addAndGet(6_000); // past tick's 5 s, well within chat's hour
+    assertThat(await(mixed.recent(tick, 100)).messages()).isEmpty();
+    assertThat(await(mixed.recent(chat, 100)).messages()).hasSize(3);
+    // forgotten after twice its own age when idle: tick goes, chat stays
+    clock.addAndGet(10_000);
+    mixed.sweep(k -> false);
+    assertThat(mixed.channelCount()).isEqualTo(1);
   }
 
   @Test

@@ -125,6 +125,18 @@ class ManifestConsistencyTest {
   }
 
   @Test
+  void splitBrainProtectionNeedsAMajorityAndSurvivesOneVoluntaryDisruption() {
+    int minSize = Integer.parseInt(env.get("PULSE_CLUSTER_MIN_SIZE"));
+    HorizontalPodAutoscaler hpa = Kustomize.typed(base.only("HorizontalPodAutoscaler"), HorizontalPodAutoscaler.class);
+    PodDisruptionBudget pdb = Kustomize.typed(base.only("PodDisruptionBudget"), PodDisruptionBudget.class);
+    int replicas = deployment.getSpec().getReplicas();
+    assertThat(minSize).as("cluster.minSize a majority of %s replicas", replicas).isGreaterThan(replicas / 2);
+    // scaled in to minReplicas with one pod drained (the PDB allows one), the rest still has a quorum
+    assertThat(hpa.getSpec().getMinReplicas() - pdb.getSpec().getMaxUnavailable().getIntVal())
+        .as("pods left in a disruption at minReplicas").isGreaterThanOrEqualTo(minSize);
+  }
+
+  @Test
   void serviceMonitorScrapesTheClientServiceOnly() {
     ServiceMonitor sm = Kustomize.typed(base.only("ServiceMonitor"), ServiceMonitor.class);
     List<String> selected = new ArrayList<>();

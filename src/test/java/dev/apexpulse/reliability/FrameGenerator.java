@@ -26,7 +26,7 @@ final class FrameGenerator {
 
   record Pong(byte[] payload) implements Item {}
 
-  private static final String[] TYPES = {"subscribe", "unsubscribe", "publish", "presence", "ping", "trigger", "auth"};
+  private static final String[] TYPES = {"subscribe", "unsubscribe", "publish", "presence", "ping", "trigger", "auth", "history"};
 
   private final SplittableRandom r;
   private final String user;
@@ -132,6 +132,25 @@ final class FrameGenerator {
       case "publish" -> {
         maybe(f, "channel", this::channel, 20);
         maybe(f, "data", this::data, 10);
+        if (r.nextInt(4) == 0) {
+          f.add("idempotencyKey");
+          f.add(idempotencyKey());
+        }
+      }
+      case "history" -> {
+        maybe(f, "channel", this::channel, 20);
+        if (r.nextInt(2) == 0) {
+          f.add("limit");
+          f.add(r.nextInt(4) == 0 ? anyValue(1) : Integer.toString(r.nextInt(-2, 26)));
+        }
+        if (r.nextInt(4) == 0) {
+          f.add("since");
+          f.add(since());
+        }
+        if (r.nextInt(4) == 0) {
+          f.add("reverse");
+          f.add(r.nextInt(3) == 0 ? anyValue(1) : Boolean.toString(r.nextBoolean()));
+        }
       }
       case "trigger" -> maybe(f, "job", () -> r.nextBoolean() ? q("job-" + r.nextInt(5)) : anyValue(2), 10);
       case "auth" -> maybe(f, "token", this::token, 10);
@@ -219,6 +238,17 @@ final class FrameGenerator {
           "\\u202efz/a", "fz/a\\u0085"}));
     }
     return anyValue(2);
+  }
+
+  /** Mostly a few valid keys (so repeats happen), sometimes a bad one. */
+  private String idempotencyKey() {
+    return switch (r.nextInt(10)) {
+      case 0 -> q("");
+      case 1 -> q("k".repeat(65));
+      case 2 -> anyValue(1);
+      case 3 -> q("k".repeat(64));
+      default -> q("key-" + r.nextInt(5));
+    };
   }
 
   private String since() {

@@ -38,6 +38,7 @@ class ProtocolFuzzTest {
   static final int MAX_SUBSCRIPTIONS = 64;
   static final int MAX_FRAME_BYTES = 16 * 1024;
   static final int MAX_PUBLISH_BYTES = 1024;
+  static final int MAX_HISTORY_REQUEST = 20;
   static final long SEED = Long.getLong("fuzz.seed", System.nanoTime());
   static final int FRAMES = Integer.getInteger("fuzz.frames", 100_000);
   static final List<String> SUB = List.of("fz/**", "user/{sub}", "public/*");
@@ -52,6 +53,7 @@ class ProtocolFuzzTest {
     logs = LogCapture.install();
     JsonObject config = TestNode.config();
     config.put("limits", new JsonObject().put("frameRate", 1_000_000).put("frameBurst", 1_000_000)
+        .put("historyRate", 1_000_000).put("historyBurst", 1_000_000).put("maxHistoryRequest", MAX_HISTORY_REQUEST)
         .put("maxFrameBytes", MAX_FRAME_BYTES).put("maxPublishBytes", MAX_PUBLISH_BYTES)
         .put("maxSubscriptions", MAX_SUBSCRIPTIONS).put("maxConnections", 5000)
         .put("apiRate", 100_000).put("apiBurst", 100_000));
@@ -101,8 +103,9 @@ class ProtocolFuzzTest {
     assertThat(ws.status).isEqualTo(101);
     assertThat(ws.read().text()).contains("\"welcome\"");
     ProtocolOracle oracle = user == null
-        ? new ProtocolOracle(true, "anonymous", List.of("public/**"), List.of(), MAX_SUBSCRIPTIONS, MAX_PUBLISH_BYTES, kinds)
-        : new ProtocolOracle(false, user, SUB, PUB, MAX_SUBSCRIPTIONS, MAX_PUBLISH_BYTES, kinds);
+        ? new ProtocolOracle(true, "anonymous", List.of("public/**"), List.of(), MAX_SUBSCRIPTIONS, MAX_PUBLISH_BYTES,
+            MAX_HISTORY_REQUEST, kinds)
+        : new ProtocolOracle(false, user, SUB, PUB, MAX_SUBSCRIPTIONS, MAX_PUBLISH_BYTES, MAX_HISTORY_REQUEST, kinds);
     FuzzConnection c = new FuzzConnection(ws, oracle, seed);
     c.generator = new FrameGenerator(seed, user == null ? "anonymous" : user, tokens, MAX_PUBLISH_BYTES);
     return c;

@@ -23,14 +23,21 @@ import java.util.Set;
  */
 final class ProtocolOracle {
 
-  /** The reply a frame must get: an {@code id} (null: none) and a type, or an error code. */
-  record Expected(Long id, String type, String code, String channel) {
+  /**
+   * The reply a frame must get: an {@code id} (null: none) and a type, or an error code; or, where the
+   * answer depends on what the server holds (a history reply's size), that reply or the error {@code or}.
+   */
+  record Expected(Long id, String type, String code, String channel, String or) {
     static Expected error(Long id, String code) {
-      return new Expected(id, "error", code, null);
+      return new Expected(id, "error", code, null, null);
     }
 
     static Expected reply(Long id, String type, String channel) {
-      return new Expected(id, type, null, channel);
+      return new Expected(id, type, null, channel, null);
+    }
+
+    static Expected replyOrError(Long id, String type, String channel, String code) {
+      return new Expected(id, type, null, channel, code);
     }
 
     boolean matches(JsonObject f) {
@@ -38,6 +45,9 @@ final class ProtocolOracle {
       Long got = rid instanceof Number n ? n.longValue() : null;
       if (id == null ? got != null : !id.equals(got)) {
         return false;
+      }
+      if (or != null && "error".equals(f.getString("type")) && or.equals(f.getString("code"))) {
+        return true;
       }
       if (!type.equals(f.getString("type"))) {
         return false;
@@ -50,8 +60,8 @@ final class ProtocolOracle {
 
     @Override
     public String toString() {
-      return (code != null ? "error " + code : type) + (id != null ? " id=" + id : " (no id)")
-          + (channel != null ? " " + channel : "");
+      return (code != null ? "error " + code : type) + (or != null ? " or error " + or : "")
+          + (id != null ? " id=" + id : " (no id)") + (channel != null ? " " + channel : "");
     }
   }
 
@@ -64,17 +74,19 @@ final class ProtocolOracle {
   private final List<String> pubGrants;
   private final int maxSubscriptions;
   private final int maxPublishBytes;
+  private final int maxHistoryRequest;
   private final Map<String, TokenKind> tokens;
   final Set<String> subscribed = new HashSet<>();
 
   ProtocolOracle(boolean anonymous, String user, List<String> subGrants, List<String> pubGrants,
-                 int maxSubscriptions, int maxPublishBytes, Map<String, TokenKind> tokens) {
+                 int maxSubscriptions, int maxPublishBytes, int maxHistoryRequest, Map<String, TokenKind> tokens) {
     this.anonymous = anonymous;
     this.user = user;
     this.subGrants = subGrants;
     this.pubGrants = pubGrants;
     this.maxSubscriptions = maxSubscriptions;
     this.maxPublishBytes = maxPublishBytes;
+    this.maxHistoryRequest = maxHistoryRequest;
     this.tokens = tokens;
   }
 
@@ -189,6 +201,11 @@ final class ProtocolOracle {
         if (!frame.containsKey("data")) {
           return Expected.error(id, "bad_request");
         }
+        // optional: a string of 1 to 64 characters (a repeat is acked like the first)
+        Object key = frame.getValue("idempotencyKey");
+        if (key != null && !(key instanceof String k && !k.isEmpty() && k.length() <= 64)) {
+          return Expected.error(id, "bad_request");
+        }
         if (Json.encode(frame.getValue("data")).getBytes(StandardCharsets.UTF_8).length > maxPublishBytes) {
           return Expected.error(id, "too_large");
         }
@@ -203,6 +220,26 @@ final class ProtocolOracle {
           return Expected.error(id, "forbidden");
         }
         return Expected.reply(id, "presence", channel);
+      }
+      case "history" -> {
+        String channel = channel(frame.getValue("channel"));
+        if (channel == null) {
+          return Expected.error(id, "bad_request");
+        }
+        if (!granted(subGrants, channel)) {
+          return Expected.error(id, "forbidden");
+        }
+        Object limit = frame.getValue("limit");
+        Long n = limit == null ? Long.valueOf(1) : integer(limit);
+        if (n == null || n < 1 || n > maxHistoryRequest || !sinceWellFormed(frame.getValue("since"))) {
+          return Expected.error(id, "bad_request");
+        }
+        Object reverse = frame.getValue("reverse");
+        if (reverse != null && !(reverse instanceof Boolean)) {
+          return Expected.error(id, "bad_request");
+        }
+        // a reply larger than limits.maxQueuedBytes is refused: what the channel holds decides
+        return Expected.replyOrError(id, "history", channel, "too_large");
       }
       case "ping" -> {
         return Expected.reply(id, "pong", null);

@@ -3,12 +3,14 @@ package dev.apexpulse.session;
 import dev.apexpulse.auth.TokenVerifier;
 import dev.apexpulse.channel.LocalBridge;
 import dev.apexpulse.channel.LocalHub;
+import dev.apexpulse.channel.MemoryIdempotency;
 import dev.apexpulse.channel.Publisher;
 import dev.apexpulse.channel.Shard;
 import dev.apexpulse.config.PulseConfig;
 import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.core.Message;
 import dev.apexpulse.core.WireFormat;
+import dev.apexpulse.engine.Engines;
 import dev.apexpulse.history.MemoryHistory;
 import dev.apexpulse.metrics.PulseMetrics;
 import dev.apexpulse.presence.LocalPresence;
@@ -56,11 +58,12 @@ class SessionTest {
     vertx = Vertx.vertx();
     PulseConfig config = PulseConfig.from(TestNode.config());
     PulseMetrics metrics = new PulseMetrics();
-    MemoryHistory history = new MemoryHistory(100, 600_000, System::currentTimeMillis);
+    MemoryHistory history = new MemoryHistory(Engines.retention(config), System::currentTimeMillis);
     LocalHub hub = new LocalHub(vertx, history, metrics, 1, 100);
     LocalBridge bridge = new LocalBridge(hub);
     hub.bridge(bridge);
-    services = new Services(vertx, config, metrics, new TokenVerifier(vertx, config), new Publisher(config, history, bridge, metrics),
+    services = new Services(vertx, config, metrics, new TokenVerifier(vertx, config), new Publisher(config, history, bridge,
+        new MemoryIdempotency(vertx, 300_000, 1000, System::currentTimeMillis, metrics), metrics),
         hub, history, new LocalPresence(), bridge, new JobTrigger(vertx, List.of()));
     loop = vertx.getOrCreateContext();
     shard = on(() -> hub.newShard(loop));

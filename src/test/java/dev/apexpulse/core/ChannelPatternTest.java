@@ -1,6 +1,5 @@
-package dev.apexpulse.auth;
+package dev.apexpulse.core;
 
-import dev.apexpulse.core.ChannelName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,6 +1,5 @@
-package dev.apexpulse.auth;
+package dev.apexpulse.core;
 
-import dev.apexpulse.core.ChannelName;
 
 import java.util.List;
 
