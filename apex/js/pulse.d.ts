@@ -104,6 +104,13 @@ declare namespace pulse {
     fallbackAfter?: number;
     /** ms between two tries of the WebSocket while on a fallback transport. Default 60000. */
     websocketRetryInterval?: number;
+    /**
+     * Ask for deltas on every subscription (default true): on channels that allow them the server
+     * then sends the changes against the previous message, which the client applies itself; pages
+     * see full data either way. A delta that does not apply is never shown: the client
+     * resubscribes from the last message it delivered (a `resync` event).
+     */
+    delta?: boolean;
     /** WebSocket implementation; default the global one. */
     WebSocket?: new (url: string) => WebSocketLike;
     /** EventSource implementation for the `sse` transport; default the global one. */
@@ -177,6 +184,8 @@ declare namespace pulse {
     cache?: true;
     /** An ephemeral channel: no history, messages without offsets, nothing recovered. */
     ephemeral?: true;
+    /** True when messages may come as deltas (asked for, and the channel allows them). */
+    delta?: true;
   }
 
   interface MessageMeta {
@@ -306,6 +315,14 @@ declare namespace pulse {
     binary: boolean;
   }
 
+  interface ResyncInfo {
+    channel: string;
+    /** The offset whose delta did not apply. */
+    offset: number;
+    /** Why: no base (the previous offset is missing), bad checksum, a malformed delta. */
+    reason: string;
+  }
+
   interface EventMap {
     /** The connection opened (the welcome follows). */
     open: { url: string; transport: TransportKind };
@@ -326,6 +343,8 @@ declare namespace pulse {
      * as a `pulse-transport` DOM event on document (and through apex.jQuery) with the same detail.
      */
     transport: TransportInfo;
+    /** A delta did not apply: the client resubscribes from the last delivered message. */
+    resync: ResyncInfo;
   }
 
   type ClientState = 'connecting' | 'open' | 'ready' | 'reconnecting' | 'closed';
@@ -487,6 +506,8 @@ declare namespace pulse {
       offset: number;
       payload: ArrayBuffer;
     };
+    applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array;
+    dataText(frame: string, hasFrom: boolean): string | null;
     normalizeChannel(channel: string): string;
     pick(value: unknown, path: string): unknown;
     debounce(fn: () => void, wait: number, maxWait: number, clock: Clock): { call(): void; cancel(): void };

@@ -192,6 +192,75 @@
     return { version: BINARY_VERSION, channel: channel, offset: offset, payload: payload };
   }
 
+  // ---------------------------------------------------------------- Fossil deltas
+
+  // Fossil SCM's delta format (docs/PROTOCOL.md, Delta compression): numbers in these 64 digits.
+  var FOSSIL_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~';
+  var FOSSIL_VALUE = [];
+  for (var fd = 0; fd < FOSSIL_DIGITS.length; fd++) FOSSIL_VALUE[FOSSIL_DIGITS.charCodeAt(fd)] = fd;
+
+  /** Sum of the bytes read as big-endian 32-bit words (the last one zero-padded), mod 2^32. */
+  function fossilChecksum(b) {
+    var sum = 0;
+    var i = 0;
+    for (; i + 4 <= b.length; i += 4) sum = (sum + ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3])) | 0;
+    for (var shift = 24; i < b.length; i++, shift -= 8) sum = (sum + (b[i] << shift)) | 0;
+    return sum >>> 0;
+  }
+
+  /**
+   * Applies a Fossil delta (bytes) to a base (bytes) and returns the output bytes. Throws on anything
+   * malformed, on a copy outside the base, on a length or checksum that does not match: an output is
+   * returned only when it is exactly what the delta was made from.
+   */
+  function applyDelta(base, delta) {
+    var pos = 0;
+    function number() {
+      var v = 0;
+      var start = pos;
+      while (pos < delta.length && FOSSIL_VALUE[delta[pos]] !== undefined) v = v * 64 + FOSSIL_VALUE[delta[pos++]];
+      if (pos === start) throw new Error('delta: number expected at ' + start);
+      return v;
+    }
+    var size = number();
+    if (delta[pos++] !== 10) throw new Error('delta: size not followed by a newline');
+    var out = new Uint8Array(size);
+    var n = 0;
+    while (pos < delta.length) {
+      var count = number();
+      var op = delta[pos++];
+      if (op === 64) { // '@': copy count bytes of the base from offset
+        var from = number();
+        if (delta[pos++] !== 44) throw new Error('delta: copy not followed by a comma');
+        if (from + count > base.length || n + count > size) throw new Error('delta: copy out of bounds');
+        out.set(base.subarray(from, from + count), n);
+        n += count;
+      } else if (op === 58) { // ':': insert the next count bytes
+        if (pos + count > delta.length || n + count > size) throw new Error('delta: insert out of bounds');
+        out.set(delta.subarray(pos, pos + count), n);
+        n += count;
+        pos += count;
+      } else if (op === 59) { // ';': end, with the output's checksum
+        if (n !== size) throw new Error('delta: output shorter than announced');
+        if (count !== fossilChecksum(out)) throw new Error('delta: bad checksum');
+        return out;
+      } else {
+        throw new Error('delta: unknown command');
+      }
+    }
+    throw new Error('delta: unterminated');
+  }
+
+  /**
+   * The text of a full message frame's `data` as it arrived, the base of the next delta: after
+   * `"data":`, up to `,"from":` (always the last member) when the frame has one, else to the final `}`.
+   */
+  function dataText(raw, hasFrom) {
+    var start = raw.indexOf(',"data":');
+    if (start < 0) return null;
+    return raw.slice(start + 8, hasFrom ? raw.lastIndexOf(',"from":') : raw.lastIndexOf('}'));
+  }
+
   /** Value at a dotted path ("order.total", "rows.0.name"); "" or "$" is the value itself. */
   function pick(obj, path) {
     if (path == null || path === '' || path === '$') return obj;
@@ -461,6 +530,7 @@
       this._backoff = Object.assign({}, DEFAULT_BACKOFF, opts.backoff || {});
       this._requestTimeout = opts.requestTimeout > 0 ? opts.requestTimeout : DEFAULT_REQUEST_TIMEOUT_MS;
       this._restartDelay = opts.restartDelay != null ? opts.restartDelay : DEFAULT_RESTART_DELAY_MS;
+      this._delta = opts.delta !== false; // ask for deltas; channels that allow none send full messages
 
       this._state = 'connecting';
       this._ws = null;
@@ -843,7 +913,7 @@
             // a binary message on a text-only transport (event streams): base64, as in history
             this._deliver(f.channel, f.offset, base64ToArrayBuffer(f.data), f.from, true, f.epoch);
           } else {
-            this._deliver(f.channel, f.offset, f.data, f.from, false, f.epoch);
+            this._onMessage(f, raw);
           }
           break;
         case 'join':
@@ -895,6 +965,50 @@
         dispatchPulseEvent(root.document, TRANSPORT_EVENT_NAME, detail, apexOf(null));
       }
       if (this._ready) this._scheduleProbe();
+    }
+
+    /**
+     * A message frame. On a subscription with deltas, keep the data text of each message as the base
+     * of the next delta and turn a delta back into the data; a delta that does not apply is never shown.
+     */
+    _onMessage(f, raw) {
+      var st = this._channels.get(f.channel);
+      if (!st || st.resyncing) return; // unsubscribed meanwhile, or replaced by a resubscription
+      var data = f.data;
+      var fresh = typeof f.offset === 'number' && (st.offset === null || f.offset > st.offset);
+      if (st.delta && fresh) {
+        var hasFrom = f.from !== undefined;
+        if (typeof f.delta === 'string') {
+          try {
+            if (st.deltaBase === null || st.deltaOffset !== f.offset - 1) throw new Error('delta: no base for offset ' + f.offset);
+            var out = applyDelta(st.deltaBase, utf8Encode(f.delta));
+            data = JSON.parse(utf8Decode(out));
+            st.deltaBase = out;
+          } catch (e) {
+            this._resync(st, f.offset, e.message);
+            return;
+          }
+        } else {
+          var t = dataText(raw, hasFrom);
+          st.deltaBase = t === null ? null : utf8Encode(t);
+        }
+        st.deltaOffset = f.offset;
+      }
+      this._deliver(f.channel, f.offset, data, f.from, false, f.epoch);
+    }
+
+    /**
+     * A delta that does not apply (no base, bad checksum): resubscribe from the last offset delivered,
+     * so the server replays what follows in full (or says recovered:false: the page reloads).
+     */
+    _resync(st, offset, reason) {
+      st.deltaBase = null;
+      this._emit('resync', { channel: st.name, offset: offset, reason: reason });
+      if (!this._ready || st.inFlight !== null) return;
+      st.resyncing = true;
+      var id = ++this._seq;
+      this._pending.set(id, { timer: null, resolve: noop, reject: noop, onClose: noop });
+      if (this._sendRaw(JSON.stringify({ type: 'unsubscribe', id: id, channel: st.name }))) this._sendSubscribe(st);
     }
 
     _deliver(channel, offset, data, from, binary, epoch) {
@@ -1026,6 +1140,10 @@
           last: null,     // last message delivered: {data, meta}
           inFlight: null, // id of the subscribe request on the current socket
           attempt: 0,
+          delta: false,     // the subscribed reply said delta:true
+          deltaBase: null,  // UTF-8 bytes of the last message's data text: the base of the next delta
+          deltaOffset: null,
+          resyncing: false, // a resubscription after a delta that did not apply is on its way
         };
         this._channels.set(name, st);
         if (this._ready) this._sendSubscribe(st);
@@ -1045,6 +1163,7 @@
     _sendSubscribe(st) {
       var id = ++this._seq;
       var frame = { type: 'subscribe', id: id, channel: st.name };
+      if (this._delta) frame.delta = true;
       var resumeAt = st.offset !== null ? st.offset : st.base;
       var since = null;
       if (resumeAt !== null && st.epoch != null) {
@@ -1070,6 +1189,9 @@
       if (!this._isCurrent(st, id)) return;
       st.inFlight = null;
       st.attempt = 0;
+      st.resyncing = false;
+      st.delta = f.delta === true; // the first message of a subscription is full: no base yet
+      st.deltaBase = null;
       var lost = since !== null && f.recovered === false;
       var epochChanged = f.epoch != null && st.epoch != null && f.epoch !== st.epoch;
       if (lost || epochChanged) st.offset = null; // start over from what the server has now
@@ -1390,6 +1512,8 @@
       reconnectDelay: reconnectDelay,
       encodeBinary: encodeBinary,
       decodeBinary: decodeBinary,
+      applyDelta: applyDelta,
+      dataText: dataText,
       normalizeChannel: normalizeChannel,
       pick: pick,
       debounce: debounce,

@@ -7,11 +7,11 @@
 #   bash loadtest/bench/run.sh              # full run (~15 min on 2 cores)
 #   bash loadtest/bench/run.sh --smoke      # about a minute: proves the harness works end to end
 #   bash loadtest/bench/run.sh --cluster    # also 3 clustered nodes
-#   options: --only gateway,gateway-sse,baseline,node-ws  --scenarios 1k,10k-1,10k,storm,users  --step-seconds 5
+#   options: --only gateway,gateway-sse,baseline,node-ws  --scenarios 1k,10k-1,10k,storm,users,delta  --step-seconds 5
 #            --rates-1k 25,50,…  --rates-10k-1 4,8,…  --subs-10k-1 10000  --rates-10k 250,…
 #            --subs-1k 1000  --subs-10k 10000  --channels-10k 1000  --mem-conns 19500
 #            --storm-conns 10000  --storm-channels 1000  --storm-replay 5  --storm-in-flight 1000
-#            --users-conns 5000  --users-rate 10
+#            --users-conns 5000  --users-rate 10  --delta-pushes 200
 #            --moderate-rate 100  --client-threads 2  --server-jvm "-Xms64m -Xmx2g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20"  --no-jfr  --mem-only
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"

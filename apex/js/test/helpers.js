@@ -185,7 +185,7 @@ function setup(opts) {
   delete options.build;
   const client = pulse.connect(options);
   const events = [];
-  for (const name of ['open', 'close', 'reconnecting', 'error', 'welcome', 'recovery', 'join', 'leave', 'transport']) {
+  for (const name of ['open', 'close', 'reconnecting', 'error', 'welcome', 'recovery', 'join', 'leave', 'transport', 'resync']) {
     client.on(name, (arg) => events.push({ name, arg }));
   }
   return {

@@ -30,7 +30,7 @@ test('subscribe sends a frame, ready resolves with the subscribed reply, message
   });
   assert.equal(h.channel, 'dashboard/department/3', 'leading slash dropped');
   const frame = t.ws().lastJson('subscribe');
-  assert.deepEqual(frame, { type: 'subscribe', id: frame.id, channel: 'dashboard/department/3' });
+  assert.deepEqual(frame, { type: 'subscribe', id: frame.id, channel: 'dashboard/department/3', delta: true });
   const reply = { type: 'subscribed', id: frame.id, channel: 'dashboard/department/3', offset: 41, epoch: 'k3f9', recovered: true };
   t.ws().receive(reply);
   assert.deepEqual(await h.ready, reply);

@@ -8,6 +8,7 @@ const client = pulse.connect({
   transports: ['websocket', 'sse'],
   connectTimeout: 8000,
   websocketRetryInterval: 30000,
+  delta: true,
 });
 
 client.on('transport', ({ transport, previous }) => console.log(transport, previous));
@@ -18,6 +19,7 @@ client.on('reconnecting', ({ attempt, delay, code }) => console.log(attempt, del
 client.on('error', (e) => console.log(e.code, e.message));
 client.on('close', (c) => c.willReconnect);
 client.on('recovery', (r) => r.channel);
+client.on('resync', ({ channel, offset, reason }) => console.log(channel, offset, reason));
 
 const sub = client.subscribe<{ text: string }>('chat/room/7', (data, meta) => {
   const text: string = data.text;

@@ -362,6 +362,7 @@
     }
     if (o.presence != null) parts.push(o.presence ? 'presence' : 'no presence');
     if (o.joinLeave != null) parts.push(o.joinLeave ? 'join/leave' : 'no join/leave');
+    if (o.delta === 'fossil') parts.push('deltas (fossil)');
     return parts.join(', ');
   }
 

@@ -115,8 +115,8 @@ describe('operator console', () => {
 
     const app = await page.textContent('#apps [data-app="100"] h3');
     assert.match(app, new RegExp(`^100 .*— ${visible()} connection`));
-    // the app's channel options (conf/pulse.yaml: dashboard/** is a cache channel), then the defaults
-    assert.match(await page.textContent('#apps [data-app="100"] tr[data-pattern="dashboard/**"]'), /cache/);
+    // the app's channel options (conf/pulse.yaml: dashboard/** is a cache channel with deltas), then the defaults
+    assert.match(await page.textContent('#apps [data-app="100"] tr[data-pattern="dashboard/**"]'), /cache.*deltas \(fossil\)/);
     assert.match(await page.textContent('#apps [data-app="100"] tr[data-pattern=""]'), /history 100 messages \/ 600 s/);
     const html = await page.content();
     assertNoSecrets(html, 'the page');

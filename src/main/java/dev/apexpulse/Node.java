@@ -80,7 +80,7 @@ public final class Node implements NodeControl, NodeHandle {
     this.engines = engines;
     this.history = engines.history(vertx, config);
     this.presence = engines.presence(vertx, config);
-    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS);
+    this.hub = new LocalHub(vertx, history, metrics, instances(config), GAP_MILLIS, key -> config.channelOptions(key).delta());
     this.bridge = engines.bridge(vertx, config, hub);
     hub.bridge(bridge);
     this.publisher = new Publisher(config, history, bridge, engines.idempotency(vertx, config, metrics), metrics);

@@ -7,6 +7,7 @@ import dev.apexpulse.history.History;
 import dev.apexpulse.history.Position;
 import dev.apexpulse.history.Replay;
 import dev.apexpulse.metrics.PulseMetrics;
+import dev.apexpulse.protocol.MessageJson;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * The node's channels with local subscribers: app → channel → shards → connections.
@@ -26,7 +28,9 @@ import java.util.function.BiConsumer;
  * <p>Messages can reach a node out of offset order (two publishers racing, or several nodes on the
  * event bus). Each channel therefore has a small sequencer: it hands messages to the shards strictly
  * in offset order, holds early ones, and after {@code gapMillis} fills a remaining gap from history
- * (which also recovers a message whose publisher died after storing it).
+ * (which also recovers a message whose publisher died after storing it). On a channel that allows
+ * deltas it also gives each message handed on right after its predecessor a delta frame against it
+ * ({@link Message#deltaFrom}): only the sequencer knows that predecessor.
  */
 public final class LocalHub {
   private static final Logger LOG = LoggerFactory.getLogger(LocalHub.class);
@@ -37,16 +41,25 @@ public final class LocalHub {
   private final PulseMetrics metrics;
   private final Shard[] shards;
   private final long gapMillis;
+  private final Predicate<ChannelKey> deltaChannels;
   private final ConcurrentHashMap<ChannelKey, Entry> channels = new ConcurrentHashMap<>();
   private int registered;
   private Bridge bridge;
 
+  /** A hub whose channels allow no deltas. */
   public LocalHub(Vertx vertx, History history, PulseMetrics metrics, int shardCount, long gapMillis) {
+    this(vertx, history, metrics, shardCount, gapMillis, key -> false);
+  }
+
+  /** @param deltaChannels whether a channel allows deltas, asked once when the channel opens here */
+  public LocalHub(Vertx vertx, History history, PulseMetrics metrics, int shardCount, long gapMillis,
+                  Predicate<ChannelKey> deltaChannels) {
     this.vertx = vertx;
     this.history = history;
     this.metrics = metrics;
     this.shards = new Shard[shardCount];
     this.gapMillis = gapMillis;
+    this.deltaChannels = deltaChannels;
     metrics.channelsInUse(channels::size);
   }
 
@@ -74,7 +87,7 @@ public final class LocalHub {
   public Future<Void> subscribe(Shard shard, ChannelKey key, Subscriber s) {
     shard.add(key, s);
     Entry entry = channels.compute(key, (k, e) -> {
-      Entry x = e == null ? new Entry(k, shards.length, bridge.open(k)) : e;
+      Entry x = e == null ? new Entry(k, shards.length, bridge.open(k), deltaChannels.test(k)) : e;
       x.shardCounts.incrementAndGet(shard.index);
       return x;
     });
@@ -158,17 +171,20 @@ public final class LocalHub {
     final ChannelKey key;
     final AtomicIntegerArray shardCounts;
     final Future<Void> opened;
+    final boolean deltas;
     // sequencer state, guarded by this
     long next = -1;
+    Message previous; // the last message handed on, on a channel with deltas
     String epoch;
     final TreeMap<Long, Message> held = new TreeMap<>();
     long gapTimer = -1;
     boolean retired;
 
-    Entry(ChannelKey key, int shardCount, Future<Void> opened) {
+    Entry(ChannelKey key, int shardCount, Future<Void> opened, boolean deltas) {
       this.key = key;
       this.shardCounts = new AtomicIntegerArray(shardCount);
       this.opened = opened;
+      this.deltas = deltas;
     }
 
     int total() {
@@ -186,6 +202,7 @@ public final class LocalHub {
     synchronized void retire() {
       retired = true;
       held.clear();
+      previous = null;
       cancelGapTimer();
     }
 
@@ -242,11 +259,28 @@ public final class LocalHub {
     }
 
     private void dispatch(Message m) {
+      if (deltas) {
+        handOnPredecessor(m);
+      }
       metrics.fanout();
       for (Shard shard : shards) {
         if (shard != null && shardCounts.get(shard.index) > 0) {
           shard.context.runOnContext(v -> shard.deliver(m));
         }
+      }
+    }
+
+    /**
+     * A JSON message that directly follows the JSON message handed on before it gets a delta frame
+     * against it, computed when a subscriber first needs it. After a gap (skipped offsets, a new epoch)
+     * or a binary message there is none: subscribers get the full message.
+     */
+    private void handOnPredecessor(Message m) {
+      Message p = previous;
+      previous = m;
+      if (p != null && p.offset() == m.offset() - 1 && p.epoch().equals(m.epoch()) && !p.binary() && !m.binary()) {
+        String base = p.data();
+        m.deltaFrom(() -> MessageJson.deltaFrame(m, base));
       }
     }
 

@@ -59,8 +59,9 @@ public record AppConfig(
       }
     }
     boolean presenceEvents = app.bool("presenceEvents", true);
+    boolean delta = ChannelRules.delta(app, false);
     return new AppConfig(id, app.string("name", id), secret, apiKey, keys, origins,
-        app.strings("anonymous"), presenceEvents, ChannelRules.from(app, history, presenceEvents), generated);
+        app.strings("anonymous"), presenceEvents, ChannelRules.from(app, history, presenceEvents, delta), generated);
   }
 
   private static PublicKey publicKey(ConfigReader app, JsonObject k) {

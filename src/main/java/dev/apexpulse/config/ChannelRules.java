@@ -14,10 +14,13 @@ import java.util.List;
  * about, never per delivery.
  */
 public final class ChannelRules {
-  private static final String[] RULE_KEYS = {"pattern", "cache", "ephemeral", "history", "presence", "joinLeave"};
+  private static final String[] RULE_KEYS = {"pattern", "cache", "ephemeral", "history", "presence", "joinLeave", "delta"};
 
   /** One entry of the list: its pattern, its options, and the keys as configured (for display). */
   public record Rule(String pattern, ChannelPattern compiled, ChannelOptions options, JsonObject configured) {}
+
+  private static final String FOSSIL = "fossil";
+  private static final String NONE = "none";
 
   private final Rule[] rules;
   private final ChannelOptions defaults;
@@ -54,9 +57,12 @@ public final class ChannelRules {
     return out;
   }
 
-  /** Reads {@code apps.<id>.channels}; an unknown key, a bad pattern or a bad value names the key. */
-  static ChannelRules from(ConfigReader app, PulseConfig.HistorySettings history, boolean joinLeave) {
-    ChannelOptions defaults = new ChannelOptions(false, false, history.size(), history.ttlSeconds(), true, joinLeave);
+  /**
+   * Reads {@code apps.<id>.channels}; an unknown key, a bad pattern or a bad value names the key.
+   * {@code joinLeave} and {@code delta} are the app's defaults ({@code presenceEvents}, {@code delta}).
+   */
+  static ChannelRules from(ConfigReader app, PulseConfig.HistorySettings history, boolean joinLeave, boolean delta) {
+    ChannelOptions defaults = new ChannelOptions(false, false, history.size(), history.ttlSeconds(), true, joinLeave, delta);
     List<JsonObject> list = app.objects("channels");
     List<Rule> rules = new ArrayList<>(list.size());
     for (int i = 0; i < list.size(); i++) {
@@ -114,8 +120,25 @@ public final class ChannelRules {
     }
     boolean presence = flag(r, "presence", defaults.presence(), configured);
     boolean joinLeave = flag(r, "joinLeave", defaults.joinLeave(), configured);
-    ChannelOptions options = new ChannelOptions(cache, ephemeral, ephemeral ? 0 : size, ttl, presence, joinLeave);
+    // an ephemeral channel has no offsets, so no "previous message" a delta could start from
+    boolean delta = delta(r, defaults.delta() && !ephemeral);
+    if (r.raw().containsKey("delta")) {
+      if (delta && ephemeral) {
+        throw new ConfigException(r.key("delta"), "deltas need offsets: not with ephemeral");
+      }
+      configured.put("delta", delta ? FOSSIL : NONE);
+    }
+    ChannelOptions options = new ChannelOptions(cache, ephemeral, ephemeral ? 0 : size, ttl, presence, joinLeave, delta);
     return new Rule(pattern, compiled, options, configured);
+  }
+
+  /** {@code delta: fossil} (Fossil deltas to subscribers that ask) or {@code none}; absent: {@code def}. */
+  static boolean delta(ConfigReader r, boolean def) {
+    String value = r.string("delta", def ? FOSSIL : NONE);
+    if (!value.equals(FOSSIL) && !value.equals(NONE)) {
+      throw new ConfigException(r.key("delta"), "'" + value + "' is not a delta encoding: fossil or none");
+    }
+    return value.equals(FOSSIL);
   }
 
   private static boolean flag(ConfigReader r, String name, boolean def, JsonObject configured) {

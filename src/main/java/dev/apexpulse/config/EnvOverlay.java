@@ -16,7 +16,7 @@ import java.util.TreeMap;
  */
 public final class EnvOverlay {
   private static final List<String> APP_FIELDS = List.of(
-      "secretFile", "apiKeyFile", "secret", "apiKey", "name", "origins", "anonymous", "presenceEvents");
+      "secretFile", "apiKeyFile", "secret", "apiKey", "name", "origins", "anonymous", "presenceEvents", "delta");
 
   private EnvOverlay() {}
 

@@ -2,6 +2,8 @@ package dev.apexpulse.core;
 
 import io.netty.buffer.ByteBuf;
 
+import java.util.function.Supplier;
+
 /**
  * A published message with its place in the channel. Its client frame is encoded once per node and
  * wire format, on first use, and the same bytes are then written to every local subscriber using that
@@ -68,9 +70,28 @@ public record Message(ChannelKey key, long offset, String epoch, String data, St
     return b != null ? b : local.frames.put(format, format.message(this));
   }
 
+  /**
+   * Gives this message a second frame: its data as a delta against the message before it, whose frame
+   * JSON {@code frame} computes (null when a delta would not be smaller). Called by the channel's
+   * sequencer, which knows the predecessor, before the message is handed to the shards.
+   */
+  public void deltaFrom(Supplier<String> frame) {
+    local.delta = new DeltaFrames(frame);
+  }
+
+  /**
+   * The delta frame in this wire format, shared like {@link #frame}: computed once per node, on first
+   * use; null when the message has none (see {@link #deltaFrom}).
+   */
+  public ByteBuf deltaFrame(WireFormat format) {
+    DeltaFrames delta = local.delta;
+    return delta == null ? null : delta.frame(format);
+  }
+
   /** What only this node's copy has: arrival time and the lazily encoded frames (see {@link FrameCache}). */
   public static final class NodeLocal {
     final long arrivedNanos = System.nanoTime();
     final FrameCache frames = new FrameCache();
+    volatile DeltaFrames delta;
   }
 }

@@ -1,5 +1,7 @@
 package dev.apexpulse.protocol;
 
+import dev.apexpulse.core.ErrorCode;
+import dev.apexpulse.core.PulseException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -33,6 +35,15 @@ public record ClientFrame(String type, Long id, JsonObject body) {
       throw new BadFrame(id, "frame needs a string type");
     }
     return new ClientFrame(type, id, frame);
+  }
+
+  /** An optional boolean field ({@code "delta":true}): absent is false, any other value is refused. */
+  public boolean flag(String name) {
+    Object value = body.getValue(name);
+    if (value == null || value instanceof Boolean) {
+      return Boolean.TRUE.equals(value);
+    }
+    throw new PulseException(ErrorCode.BAD_REQUEST, name + " must be true or false");
   }
 
   /** The frame's {@code channel} field as sent (validated by the caller). */

@@ -20,11 +20,17 @@ public final class Frames {
         .put("connection", connection).put("node", node).put("heartbeat", heartbeat).encode();
   }
 
-  /** With {@code "cache":true} on a cache channel, whose latest message follows when the client lacks it. */
-  public static String subscribed(Long id, String channel, Position p, boolean recovered, boolean cache) {
+  /**
+   * With {@code "cache":true} on a cache channel, whose latest message follows when the client lacks it;
+   * with {@code "delta":true} when messages may come as deltas.
+   */
+  public static String subscribed(Long id, String channel, Position p, boolean recovered, boolean cache, boolean delta) {
     JsonObject o = withId(new JsonObject().put("type", "subscribed"), id).put("channel", channel)
         .put("offset", p.offset()).put("epoch", p.epoch()).put("recovered", recovered);
-    return (cache ? o.put("cache", true) : o).encode();
+    if (cache) {
+      o.put("cache", true);
+    }
+    return (delta ? o.put("delta", true) : o).encode();
   }
 
   /** An ephemeral channel has no offset and no epoch; {@code recovered} is false when {@code since} was asked for. */

@@ -204,8 +204,9 @@ public final class Session implements Endpoint {
     }
     Since since = Since.parse(frame.body().getValue("since"));
     ChannelOptions options = services.config().channelOptions(key);
+    boolean deltas = frame.flag("delta") && options.delta();
     Long requestId = frame.id();
-    Subscription sub = new Subscription(key, this);
+    Subscription sub = new Subscription(key, this, deltas);
     subscriptions.put(key, sub);
     services.hub().subscribe(shard, key, sub)
         .compose(v -> startingPoint(key, options, since))
@@ -230,7 +231,7 @@ public final class Session implements Endpoint {
             Replay replay = ar.result();
             services.hub().baseline(key, replay.position());
             boolean recovered = since == null || replay.recovered();
-            send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered, options.cache()));
+            send(Frames.subscribed(requestId, key.channel(), replay.position(), recovered, options.cache(), deltas));
             List<Message> messages = replay.messages();
             long start = since != null && recovered ? since.offset()
                 : messages.isEmpty() ? replay.position().offset() : messages.get(0).offset() - 1;

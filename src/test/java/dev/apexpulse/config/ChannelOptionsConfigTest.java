@@ -52,11 +52,11 @@ class ChannelOptionsConfigTest extends VertxTest {
         """);
     PulseConfig c = ConfigLoader.load(vertx, Map.of("PULSE_CONF", file.toString())).await(10, TimeUnit.SECONDS);
     assertThat(c.channelOptions(new ChannelKey("100", "dashboard/orders")))
-        .isEqualTo(new ChannelOptions(true, false, 10, 86400, true, false));
+        .isEqualTo(new ChannelOptions(true, false, 10, 86400, true, false, false));
     assertThat(c.channelOptions(new ChannelKey("100", "typing/room/7")))
-        .isEqualTo(new ChannelOptions(false, true, 0, 600, true, false));
+        .isEqualTo(new ChannelOptions(false, true, 0, 600, true, false, false));
     assertThat(c.channelOptions(new ChannelKey("100", "chat/room/7")))
-        .isEqualTo(new ChannelOptions(false, false, 500, 3600, true, true));
+        .isEqualTo(new ChannelOptions(false, false, 500, 3600, true, true, false));
     assertThat(c.channelOptions(new ChannelKey("100", "other")).presence()).isFalse();
     // "dashboard" alone is not under dashboard/**: the catch-all applies
     assertThat(c.channelOptions(new ChannelKey("100", "dashboard")).cache()).isFalse();
@@ -69,7 +69,7 @@ class ChannelOptionsConfigTest extends VertxTest {
     JsonObject json = TestNode.config().put("history", new JsonObject().put("size", 7).put("ttlSeconds", 70));
     PulseConfig c = PulseConfig.from(json);
     assertThat(c.channelOptions(new ChannelKey("100", "any/thing")))
-        .isEqualTo(new ChannelOptions(false, false, 7, 70, true, true));
+        .isEqualTo(new ChannelOptions(false, false, 7, 70, true, true, false));
     assertThat(c.app("100").channels().rules()).isEmpty();
     assertThat(c.idempotency().windowSeconds()).isEqualTo(300);
   }
@@ -111,7 +111,31 @@ class ChannelOptionsConfigTest extends VertxTest {
   }
 
   @Test
+  void deltaIsAChannelOptionWhoseDefaultIsTheApps() {
+    JsonArray rules = new JsonArray().add(rule("dashboard/**").put("delta", "fossil")).add(rule("plain/**").put("delta", "none"))
+        .add(rule("typing/**").put("ephemeral", true)).add(rule("other/**"));
+    JsonObject json = TestNode.config();
+    json.getJsonObject("apps").getJsonObject("100").put("channels", rules);
+    PulseConfig off = PulseConfig.from(json);
+    assertThat(off.channelOptions(new ChannelKey("100", "dashboard/1")).delta()).isTrue();
+    assertThat(off.channelOptions(new ChannelKey("100", "other/1")).delta()).isFalse();
+    assertThat(off.channelOptions(new ChannelKey("100", "elsewhere")).delta()).isFalse();
+    assertThat(off.app("100").channels().configured().getJsonObject(0).getString("delta")).isEqualTo("fossil");
+    assertThat(off.channelOptions(new ChannelKey("100", "dashboard/1")).toJson().getString("delta")).isEqualTo("fossil");
+    json.getJsonObject("apps").getJsonObject("100").put("delta", "fossil");
+    PulseConfig on = PulseConfig.from(json);
+    assertThat(on.channelOptions(new ChannelKey("100", "other/1")).delta()).as("the app's default").isTrue();
+    assertThat(on.channelOptions(new ChannelKey("100", "elsewhere")).delta()).isTrue();
+    assertThat(on.channelOptions(new ChannelKey("100", "plain/1")).delta()).isFalse();
+    assertThat(on.channelOptions(new ChannelKey("100", "typing/1")).delta()).as("no offsets, no deltas").isFalse();
+  }
+
+  @Test
   void contradictoryOptionsStopTheStartNamingTheKey() {
+    assertThatThrownBy(() -> with(new JsonArray().add(rule("a/**").put("delta", "fossil").put("ephemeral", true))))
+        .hasMessageContaining("apps.100.channels[0].delta").hasMessageContaining("not with ephemeral");
+    assertThatThrownBy(() -> with(new JsonArray().add(rule("a/**").put("delta", "xdelta"))))
+        .hasMessageContaining("apps.100.channels[0].delta").hasMessageContaining("'xdelta' is not a delta encoding: fossil or none");
     assertThatThrownBy(() -> with(new JsonArray().add(rule("a/**").put("cache", true).put("ephemeral", true))))
         .hasMessageContaining("apps.100.channels[0].cache");
     assertThatThrownBy(() -> with(new JsonArray().add(rule("a/**").put("ephemeral", true)

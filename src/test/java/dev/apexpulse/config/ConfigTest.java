@@ -1,5 +1,6 @@
 package dev.apexpulse.config;
 
+import dev.apexpulse.core.ChannelKey;
 import dev.apexpulse.support.VertxTest;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,18 @@ class ConfigTest extends VertxTest {
     assertThatThrownBy(() -> PulseConfig.from(new JsonObject().put("http", "8080"))).hasMessageContaining("http");
     assertThatThrownBy(() -> PulseConfig.from(new JsonObject().put("apps", new JsonObject().put("bad id!", new JsonObject()))))
         .hasMessageContaining("apps.bad id!");
+  }
+
+  @Test
+  void anAppsChannelsAllowFossilDeltasOnlyWhenItSaysSo() throws Exception {
+    ChannelKey key = new ChannelKey("100", "any/channel");
+    assertThat(load(Map.of()).channelOptions(key).delta()).isFalse();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "fossil")).channelOptions(key).delta()).isTrue();
+    assertThat(load(Map.of("PULSE_APP_100_DELTA", "none")).channelOptions(key).delta()).isFalse();
+    assertThat(load(Map.of()).channelOptions(new ChannelKey("100", "dashboard/orders")).delta())
+        .as("the demo app's dashboards").isTrue();
+    assertThatThrownBy(() -> load(Map.of("PULSE_APP_100_DELTA", "xdelta"))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("apps.100.delta").hasMessageContaining("'xdelta' is not a delta encoding: fossil or none");
   }
 
   @Test

@@ -206,7 +206,7 @@ class ChannelOptionsTest extends LiveNodeTest {
         .isEqualTo("{\"pattern\":\"dash/**\",\"cache\":true,\"history\":{\"size\":3}}");
     assertThat(channels.getJsonObject(1).encode()).isEqualTo("{\"pattern\":\"typing/**\",\"ephemeral\":true}");
     assertThat(r.json().getJsonObject("defaults").encode()).isEqualTo(
-        "{\"cache\":false,\"ephemeral\":false,\"history\":{\"size\":100,\"ttlSeconds\":600},\"presence\":true,\"joinLeave\":true}");
+        "{\"cache\":false,\"ephemeral\":false,\"history\":{\"size\":100,\"ttlSeconds\":600},\"presence\":true,\"joinLeave\":true,\"delta\":\"none\"}");
     assertThat(Http.get(node.httpBase() + "/api/v1/apps/100/channels/options", node.token("jay")).status()).isEqualTo(403);
   }
 }

@@ -9,7 +9,10 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -25,6 +28,8 @@ public final class WsClient implements AutoCloseable {
   private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
   private final AtomicLong ids = new AtomicLong();
+  private final Map<JsonObject, String> texts = Collections.synchronizedMap(new IdentityHashMap<>());
+  private volatile boolean keepTexts;
 
   private WsClient(WebSocketClient client) {
     this.client = client;
@@ -32,7 +37,13 @@ public final class WsClient implements AutoCloseable {
 
   private void attach(WebSocket socket) {
     ws = socket;
-    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    socket.textMessageHandler(text -> {
+      JsonObject f = new JsonObject(text);
+      if (keepTexts) {
+        texts.put(f, text);
+      }
+      frames.add(f);
+    });
     // binary frames join the same queue, in arrival order, as {"type":"message","binary":true,…}
     socket.binaryMessageHandler(b -> frames.add(decodeBinary(b.getBytes())));
     socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
@@ -77,6 +88,17 @@ public final class WsClient implements AutoCloseable {
     WsClient c = connect(vertx, url);
     c.next("welcome");
     return c;
+  }
+
+  /** Keeps the text of every frame from now on, as it arrived ({@link #text}). */
+  public WsClient keepTexts() {
+    keepTexts = true;
+    return this;
+  }
+
+  /** A frame's text as it arrived (after {@link #keepTexts}). */
+  public String text(JsonObject frame) {
+    return texts.get(frame);
   }
 
   /** Presence events arrive whenever users come and go; most tests look past them. */

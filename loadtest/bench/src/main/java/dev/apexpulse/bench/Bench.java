@@ -32,6 +32,9 @@ public final class Bench {
   private static final String SECRET = "bench-secret-0123456789-0123456789-abcdef";
   private static final String API_KEY = "bench-api-key-0123456789";
   private static final String QUIET_API_KEY = "bench-api-key-quiet-0123456789";
+  /** A third app whose channels send Fossil deltas, for the delta scenario only (see {@link #delta}). */
+  private static final String DELTA_APP = "300";
+  private static final String DELTA_API_KEY = "bench-api-key-delta-0123456789";
   /**
    * The servers measured, in this order: the gateway, the gateway again with every subscriber on an event
    * stream ("gateway-sse": the fallback transport, same process flags), bare Vert.x ("baseline"), Node ws.
@@ -58,7 +61,8 @@ public final class Bench {
   private final double[] rates10kOne;
   /**
    * Scenarios to run: 1k (1,000 subscribers on one channel), 10k-1 (10,000 on one), 10k (over many),
-   * storm (connect storm), users (one user's connections vs distinct users', gateway only).
+   * storm (connect storm), users (one user's connections vs distinct users', gateway only), delta
+   * (bytes per delivery of a dashboard push with and without delta compression, gateway only).
    */
   private final List<String> scenarios;
   private final int channels10k;
@@ -83,6 +87,7 @@ public final class Bench {
   private final int stormInFlight;
   private final int usersConns;
   private final double usersRate;
+  private final int deltaPushes;
 
   private final LoadGen gen;
   private final List<Row> rows = new ArrayList<>();
@@ -144,7 +149,7 @@ public final class Bench {
     subs10k = num("subs-10k", smoke ? 200 : 10_000);
     subs10kOne = num("subs-10k-1", smoke ? 0 : 10_000);
     rates10kOne = list("rates-10k-1", "4,8,16,32,64");
-    scenarios = Arrays.asList(opt.getOrDefault("scenarios", "1k,10k-1,10k,storm,users").split(","));
+    scenarios = Arrays.asList(opt.getOrDefault("scenarios", "1k,10k-1,10k,storm,users,delta").split(","));
     channels10k = num("channels-10k", smoke ? 20 : 1000);
     memConns = num("mem-conns", smoke ? 100 : 19_500);
     rates1k = list("rates-1k", smoke ? "20" : "25,50,100,200,400,800,1600");
@@ -160,6 +165,7 @@ public final class Bench {
     stormInFlight = num("storm-in-flight", smoke ? 50 : 1000);
     usersConns = num("users-conns", smoke ? 50 : 5000);
     usersRate = dbl("users-rate", 10);
+    deltaPushes = num("delta-pushes", smoke ? 20 : 200);
     gen = new LoadGen(num("client-threads", 2));
   }
 
@@ -257,6 +263,9 @@ public final class Bench {
       if (scenarios.contains("users") && usersConns > 0 && server.equals("gateway")) {
         users(t, s);
       }
+      if (scenarios.contains("delta") && deltaPushes > 0 && server.equals("gateway")) {
+        delta(t, s);
+      }
     } finally {
       t.stop();
     }
@@ -297,6 +306,9 @@ public final class Bench {
         env.put("PULSE_APP_" + QUIET_APP + "_SECRET", SECRET);
         env.put("PULSE_APP_" + QUIET_APP + "_API_KEY", QUIET_API_KEY);
         env.put("PULSE_APP_" + QUIET_APP + "_PRESENCE_EVENTS", "false");
+        env.put("PULSE_APP_" + DELTA_APP + "_SECRET", SECRET);
+        env.put("PULSE_APP_" + DELTA_APP + "_API_KEY", DELTA_API_KEY);
+        env.put("PULSE_APP_" + DELTA_APP + "_DELTA", "fossil");
         env.put("PULSE_HTTP_HOST", "127.0.0.1");
         env.put("PULSE_HTTP_PORT", Integer.toString(port));
         env.put("PULSE_HTTP_DEMO", "false");
@@ -645,6 +657,34 @@ public final class Bench {
     System.out.println(jfrReport);
   }
 
+  // ---- delta: bytes per delivery of a dashboard push ----
+
+  /** {@link DeltaBytes} in app 300 (delta: fossil), so no other scenario's channels hand on deltas. */
+  private void delta(Target t, Map<String, Object> s) throws Exception {
+    String channel = "bench/delta-" + Long.toString(System.nanoTime(), 36);
+    LoadGen.Endpoint ep = t.endpoints.get(0);
+    String wsUrl = "ws://" + ep.host() + ":" + ep.port() + "/ws?token=" + token("delta", DELTA_APP);
+    Target app = t.forApp(DELTA_APP, DELTA_API_KEY);
+    DeltaBytes.Result r = DeltaBytes.run(gen.clientVertx, wsUrl, channel, data -> {
+      try {
+        return http(app, "POST", app.publishPath, app.auth, new JsonObject().put("channel", channel).put("data", data).encode())
+            .getJsonArray("results").getJsonObject(0).getLong("offset");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, deltaPushes);
+    System.out.printf(Locale.ROOT, "   delta: %d pushes of a %d-byte dashboard, one number changed each: %.0f bytes per delivery"
+            + " in full, %.0f with deltas (%d deltas of %.0f bytes each, the rest in full) = %.1f %% (target <= 10 %%)%n",
+        r.pushes(), r.dashboardBytes(), (double) r.fullBytes() / r.pushes(), (double) r.deltaBytes() / r.pushes(), r.deltaFrames(),
+        (double) r.deltaFrameBytes() / Math.max(1, r.deltaFrames()), 100 * r.ratio());
+    s.put("delta_pushes", r.pushes());
+    s.put("delta_dashboard_bytes", r.dashboardBytes());
+    s.put("delta_full_bytes_per_delivery", round((double) r.fullBytes() / r.pushes()));
+    s.put("delta_bytes_per_delivery", round((double) r.deltaBytes() / r.pushes()));
+    s.put("delta_frames", r.deltaFrames());
+    s.put("delta_frame_bytes", round((double) r.deltaFrameBytes() / Math.max(1, r.deltaFrames())));
+  }
+
   // ---- cluster ----
 
   private String clustered() throws Exception {
@@ -721,6 +761,12 @@ public final class Bench {
               round(one.doubleValue() / distinct.doubleValue()));
         }
       }
+    }
+
+    // delta compression: bytes per delivery with deltas against without (same pushes, same channel)
+    if (summary.getOrDefault("gateway", Map.of()).get("delta_bytes_per_delivery") instanceof Number on
+        && summary.get("gateway").get("delta_full_bytes_per_delivery") instanceof Number off && off.doubleValue() > 0) {
+      ratios.put("delta_bytes_per_delivery_ratio", Math.round(on.doubleValue() / off.doubleValue() * 10_000) / 10_000.0);
     }
 
     StringBuilder text = new StringBuilder("\n").append(md).append('\n');
